@@ -1,0 +1,199 @@
+"""Chunking: a document's text -> numbered paragraphs -> passages with sentences and offsets.
+
+Offsets: `Passage.start/end` locate the paragraph in the source file's decoded text, so a
+reader can find it; sentence spans are offsets into `Passage.text`, the cleaned paragraph
+that citations quote, so `text[start:end]` is always the verbatim answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sentencex import segment
+
+from . import cleaning
+from .documents import Document
+
+Span = tuple[int, int]
+
+_LINE_END = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_JOINERS = (",", ";", "–", "—", "-", "(")
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How documents are cut. Stored in the index manifest: changing it makes an index stale."""
+
+    max_tokens: int = 254  # the model's input limit minus its two special tokens
+    language: str = "en"  # for sentence segmentation
+    window_overlap: int = 1  # sentences shared by consecutive windows of a long paragraph
+    version: int = 1  # bump when the cleaning or splitting rules change
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    number: int  # 1-based, counting every paragraph of the document
+    start: int
+    end: int
+    text: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One quotable paragraph: the unit that is retrieved and cited."""
+
+    id: int
+    source: str
+    title: str
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    sentences: tuple[Span, ...]
+
+    def sentence_text(self, i: int) -> str:
+        s, e = self.sentences[i]
+        return self.text[s:e]
+
+
+def _lines(raw: str) -> list[tuple[int, int]]:
+    """(start, end) of each line's content, line ending excluded."""
+    spans, offset = [], 0
+    for line in raw.splitlines(keepends=True):
+        spans.append((offset, offset + len(line.rstrip(_LINE_END))))
+        offset += len(line)
+    return spans
+
+
+def _blocks(raw: str) -> list[list[tuple[int, int]]]:
+    blocks: list[list[tuple[int, int]]] = [[]]
+    for s, e in _lines(raw):
+        if raw[s:e].strip():
+            blocks[-1].append((s, e))
+        elif blocks[-1]:
+            blocks.append([])
+    return [b for b in blocks if b]
+
+
+def _hard_wrapped(raw: str, lines: list[tuple[int, int]]) -> bool:
+    """A block typed with line breaks inside its paragraphs (fixed-width wrapping)."""
+    lengths = [e - s for s, e in lines]
+    return len(lines) > 1 and max(lengths) <= 100 and all(n >= 40 for n in lengths[:-1])
+
+
+def _starts_lower(text: str) -> bool:
+    text = text.lstrip(" \t\"'“‘(")
+    return bool(text) and text[0].islower()
+
+
+def _continues(previous: str, line: str) -> bool:
+    """Does `line` carry on the sentence left open at the end of `previous`?"""
+    previous = previous.rstrip()
+    if cleaning.is_markdown_heading(previous) or cleaning.is_bullet(line) or cleaning.is_markdown_heading(line):
+        return False
+    if cleaning.ends_sentence(previous) or previous.endswith(":"):
+        return False
+    return _starts_lower(line) or previous.endswith(_JOINERS)
+
+
+def split_paragraphs(raw: str) -> list[Paragraph]:
+    """Paragraphs on blank lines, and on single newlines where a file writes one paragraph a line."""
+    units: list[list[int]] = []  # [start, end] raw spans
+    for block in _blocks(raw):
+        wrapped = _hard_wrapped(raw, block)
+        for i, (s, e) in enumerate(block):
+            line = raw[s:e]
+            if i == 0:
+                joined = bool(units) and cleaning.word_count(raw[units[-1][0]:units[-1][1]]) >= 8 \
+                    and _continues(raw[units[-1][0]:units[-1][1]], line)
+            else:
+                joined = (wrapped and not cleaning.is_bullet(line)) or _continues(raw[units[-1][0]:units[-1][1]], line)
+            if joined:
+                units[-1][1] = e
+            else:
+                units.append([s, e])
+    cleaned, spans, headings = [], [], []
+    for s, e in units:
+        text = cleaning.clean_inline(raw[s:e])
+        if cleaning.has_words(text):
+            cleaned.append(text)
+            spans.append((s, e))
+            headings.append(cleaning.is_markdown_heading(raw[s:e]))
+    roles = cleaning.classify(cleaned, headings)
+    return [Paragraph(n, s, e, text, role)
+            for n, ((s, e), text, role) in enumerate(zip(spans, cleaned, roles), start=1)]
+
+
+def split_sentences(text: str, language: str = "en") -> tuple[Span, ...]:
+    """Sentence spans of a cleaned paragraph, stripped of surrounding whitespace."""
+    spans, pos = [], 0
+    for piece in segment(language, text):
+        found = text.find(piece, pos) if text.startswith(piece, pos) is False else pos
+        if found < 0:
+            continue
+        start, end = found, found + len(piece)
+        pos = end
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start < end:
+            spans.append((start, end))
+    return tuple(spans) or ((0, len(text)),)
+
+
+def windows(text: str, sentences: Sequence[Span], sentence_tokens: Sequence[int],
+            settings: ChunkSettings) -> list[Span]:
+    """Spans of `text` that each fit the model, covering all of it (long paragraphs are windowed,
+    never truncated). Consecutive windows share `window_overlap` sentences."""
+    limit = settings.max_tokens
+    pieces: list[tuple[Span, int]] = []
+    for (s, e), n in zip(sentences, sentence_tokens):
+        if n <= limit:
+            pieces.append(((s, e), n))
+            continue
+        # One sentence over the limit: cut it into word runs of about `limit` tokens each.
+        words = [(m.start() + s, m.end() + s) for m in re.finditer(r"\S+", text[s:e])]
+        per_run = max(1, len(words) * limit // n)
+        for i in range(0, len(words), per_run):
+            run = words[i:i + per_run]
+            pieces.append(((run[0][0], run[-1][1]), min(limit, n * len(run) // len(words) + 1)))
+    spans: list[Span] = []
+    i = 0
+    while i < len(pieces):
+        j, total = i, 0
+        while j < len(pieces) and (j == i or total + pieces[j][1] <= limit):
+            total += pieces[j][1]
+            j += 1
+        spans.append((pieces[i][0][0], pieces[j - 1][0][1]))
+        if j >= len(pieces):
+            break
+        i = max(i + 1, j - settings.window_overlap)
+    return spans
+
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+
+def chunk_document(doc: Document, count_tokens: TokenCounter, settings: ChunkSettings,
+                   first_id: int = 0) -> tuple[str, list[Passage], list[list[Span]]]:
+    """(title, passages, windows per passage) for one document. Only body paragraphs become passages."""
+    paragraphs = split_paragraphs(doc.text)
+    title = doc.title or cleaning.derive_title([p.text for p in paragraphs], [p.role for p in paragraphs],
+                                               doc.source)
+    body = [p for p in paragraphs if p.role == cleaning.BODY]
+    passages: list[Passage] = []
+    spans: list[list[Span]] = []
+    lengths = count_tokens([p.text for p in body]) if body else []
+    for i, (p, n_tokens) in enumerate(zip(body, lengths)):
+        sentences = split_sentences(p.text, settings.language)
+        passages.append(Passage(first_id + i, doc.source, title, p.number, p.start, p.end, p.text, sentences))
+        if n_tokens <= settings.max_tokens:
+            spans.append([(0, len(p.text))])
+        else:
+            tokens = count_tokens([p.text[s:e] for s, e in sentences])
+            spans.append(windows(p.text, sentences, tokens, settings))
+    return title, passages, spans

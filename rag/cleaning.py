@@ -1,0 +1,134 @@
+"""Cleaning: make text read the way a reader sees it, and tell prose from page furniture.
+
+`clean_inline` removes inline Markdown and HTML markup and collapses whitespace.
+`classify` gives each paragraph of a document a role: "body" (prose that may be
+quoted as an answer), "heading" (titles, captions, letter fields: kept for
+numbering and titles, never quoted) or "boilerplate" (repeated page headers,
+salutations, signatures, web chrome: never quoted).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+_SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
+_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
+_CODE = re.compile(r"`([^`]+)`")
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
+_EM_UNDERSCORE = re.compile(r"(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)")
+_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$")
+_BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
+_QUOTE = re.compile(r"^\s*>\s?")
+_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+_SPACE = re.compile(r"\s+")
+
+_TERMINAL = re.compile(r"[.!?…][\"'”’»)\]]*$")
+_WORD = re.compile(r"\w+")
+_CHROME = re.compile(
+    r"\b(share this|subscribe|newsletter|sign up|follow us|cookies?|all rights reserved|privacy policy|"
+    r"terms of (use|service)|click here|read more|site search|recent posts|social media|"
+    r"enter your email|skip to (main )?content|back to top|related (posts|articles))\b",
+    re.IGNORECASE,
+)
+_SALUTATION = re.compile(r"^(dear|to whom it may concern)\b", re.IGNORECASE)
+_VALEDICTION = re.compile(
+    r"^(yours (sincerely|faithfully|truly|ever)|kind regards|best regards|warm regards|best wishes|"
+    r"with best wishes|regards|sincerely)\b[,.!]?", re.IGNORECASE)
+_SIGNATURE = re.compile(r"\bsignature\b|\bsigned\b", re.IGNORECASE)
+
+BODY, HEADING, BOILERPLATE = "body", "heading", "boilerplate"
+
+
+def is_markdown_heading(line: str) -> bool:
+    return bool(_HEADING.match(line))
+
+
+def is_bullet(line: str) -> bool:
+    return bool(_BULLET.match(line))
+
+
+def ends_sentence(text: str) -> bool:
+    return bool(_TERMINAL.search(text.rstrip()))
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def clean_inline(text: str) -> str:
+    """Markup-free text of one paragraph: `[40 per cent](#)` -> `40 per cent`, `2<sup>nd</sup>` -> `2nd`."""
+    lines = []
+    for line in text.splitlines():
+        heading = _HEADING.match(line)
+        if heading:
+            line = heading.group(1)
+        line = _QUOTE.sub("", line)
+        line = _BULLET.sub("", line)
+        lines.append(line)
+    text = " ".join(lines)
+    text = _SCRIPT.sub(" ", text)
+    text = _COMMENT.sub(" ", text)
+    text = _IMAGE.sub(" ", text)
+    text = _LINK.sub(r"\1", text)
+    text = _REF_LINK.sub(r"\1", text)
+    text = _AUTOLINK.sub(r"\1", text)
+    text = _TAG.sub("", text)
+    text = _CODE.sub(r"\1", text)
+    for pattern in (_STRONG, _STRIKE):
+        text = pattern.sub(lambda m: m.group(2) if m.lastindex == 2 else m.group(1), text)
+    text = _EM_STAR.sub(r"\1", text)
+    text = _EM_UNDERSCORE.sub(r"\1", text)
+    text = html.unescape(text)
+    text = _INVISIBLE.sub("", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def has_words(text: str) -> bool:
+    return bool(_WORD.search(text))
+
+
+def classify(paragraphs: Sequence[str], headings: Sequence[bool] | None = None) -> list[str]:
+    """The role of each cleaned paragraph of one document (see module docstring)."""
+    headings = headings or [False] * len(paragraphs)
+    counts = Counter(_SPACE.sub(" ", p.casefold()) for p in paragraphs)
+    roles: list[str] = []
+    signing_off = False
+    for text, markdown_heading in zip(paragraphs, headings):
+        words = word_count(text)
+        if signing_off and (words < 15 or _SIGNATURE.search(text)):
+            roles.append(BOILERPLATE)
+            continue
+        signing_off = False
+        if counts[text.casefold()] > 1 and words <= 12:
+            roles.append(BOILERPLATE)  # a running page header or footer
+        elif words <= 25 and _CHROME.search(text):
+            roles.append(BOILERPLATE)
+        elif words <= 8 and _SALUTATION.match(text):
+            roles.append(BOILERPLATE)
+        elif words <= 6 and _VALEDICTION.match(text):
+            roles.append(BOILERPLATE)
+            signing_off = True
+        elif markdown_heading or words < 4 or not ends_sentence(text):
+            roles.append(HEADING)
+        else:
+            roles.append(BODY)
+    return roles
+
+
+def derive_title(paragraphs: Sequence[str], roles: Sequence[str], fallback: str) -> str:
+    """A readable title: the first heading near the top, else the file name made readable."""
+    for text, role in list(zip(paragraphs, roles))[:3]:
+        if role == HEADING and 2 <= word_count(text) <= 20:
+            return text.rstrip(" :;,-–—")
+    stem = re.sub(r"[_\-]+", " ", fallback.rsplit("/", 1)[-1].rsplit(".", 1)[0]).strip()
+    return stem or fallback

@@ -1,0 +1,116 @@
+"""The question-answering pipeline: load or build an index, then ask it questions."""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+
+from .answer import Answer, AnswerSettings, extract
+from .embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
+from .errors import RagWarning, StaleIndexError
+from .index import Index, build_index, corpus_folder, load_index, read_manifest, save_index, stale_reasons
+from .retrieval import RetrievalSettings, retrieve
+
+MAX_QUESTION_CHARS = 2000
+_REPO = Path(__file__).resolve().parent.parent
+DEFAULT_INDEX = Path(os.environ.get("RAG_INDEX", _REPO / "embeddings"))
+DEFAULT_CORPUS = _REPO / "seeds"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_question(question: str) -> str:
+    """The question as asked, minus control characters and surrounding space; ValueError if unusable."""
+    if not isinstance(question, str):
+        raise ValueError(f"the question must be text, not {type(question).__name__}")
+    text = " ".join(_CONTROL.sub(" ", question).split())
+    if not text:
+        raise ValueError("the question is empty: type a question about the documents")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise ValueError(f"the question is {len(text):,} characters long; the limit is "
+                         f"{MAX_QUESTION_CHARS:,}: shorten it to the question itself")
+    if not re.search(r"\w", text):
+        raise ValueError(f"the question {text[:40]!r} has no words in it: ask about the documents in words")
+    return text
+
+
+class QA:
+    """Answers questions from one index by quoting it. Create with `rag.load` or `rag.build`."""
+
+    def __init__(self, index: Index, embedder: Embedder, *,
+                 retrieval: RetrievalSettings = RetrievalSettings(),
+                 answering: AnswerSettings = AnswerSettings()) -> None:
+        if embedder.name != index.model:
+            raise StaleIndexError(f"the index was built with model {index.model!r}, but the embedder is "
+                                  f"{embedder.name!r}; load it with model={index.model!r} or rebuild it")
+        self.index, self.embedder = index, embedder
+        self.retrieval, self.answering = retrieval, answering
+
+    @property
+    def titles(self) -> dict[str, str]:
+        """source file -> document title, for every indexed document."""
+        return self.index.titles
+
+    def ask(self, question: str) -> Answer:
+        """The best verbatim answer with citations, or `answered=False` when the documents don't say."""
+        return self.ask_many([question])[0]
+
+    def ask_many(self, questions: list[str]) -> list[Answer]:
+        """Answer several questions with one model call. ValueError names the first unusable question."""
+        cleaned = [clean_question(q) for q in questions]
+        vectors = self.embedder.encode(cleaned, batch_size=32)
+        answers = []
+        for question, vector in zip(cleaned, vectors):
+            k = max(self.answering.passages, self.answering.citations)
+            hits = retrieve(self.index, vector, question, k=k, settings=self.retrieval)
+            answers.append(extract(self.index, question, vector, hits, self.answering))
+        return answers
+
+
+def _embedder_for(model: str | Embedder | None, default: str) -> Embedder:
+    if model is None or isinstance(model, str):
+        return SentenceTransformerEmbedder(model or default)
+    return model
+
+
+def build(folder: str | Path, out: str | Path | None = None, *, model: str | Embedder | None = None,
+          progress: bool = False) -> QA:
+    """Index every document under `folder` and return a QA over it; saved to `out` when given."""
+    embedder = _embedder_for(model, DEFAULT_MODEL)
+    index = build_index(folder, embedder, progress=progress)
+    if out is not None:
+        save_index(index, out)
+    return QA(index, embedder)
+
+
+def load(path: str | Path | None = None, *, model: str | Embedder | None = None,
+         rebuild: bool | None = None, progress: bool = False) -> QA:
+    """Load a saved index (default: the bundled `embeddings/` index of `seeds/`).
+
+    If the index no longer matches its documents or model, it is rebuilt when `rebuild` is
+    true (the default for the bundled index) and otherwise StaleIndexError says what differs.
+    """
+    bundled = path is None
+    path = Path(path) if path is not None else DEFAULT_INDEX
+    rebuild = bundled if rebuild is None else rebuild
+    if bundled and not (path / "manifest.json").exists() and DEFAULT_CORPUS.is_dir():
+        return build(DEFAULT_CORPUS, path, model=model, progress=progress)
+    manifest = read_manifest(path)
+    embedder = _embedder_for(model, manifest["model"])
+    reasons = stale_reasons(manifest, path, model=embedder.name, max_tokens=embedder.max_tokens)
+    if reasons:
+        corpus = corpus_folder(path, manifest)
+        if not rebuild or not corpus.is_dir():
+            raise StaleIndexError(f"index {str(path)!r} is stale: " + "; ".join(reasons) +
+                                  f". Rebuild it with: rag index {corpus} --out {path}"
+                                  + (f" --model {embedder.name}" if embedder.name != DEFAULT_MODEL else ""))
+        warnings.warn(f"index {path} is stale ({'; '.join(reasons)}); rebuilding it", RagWarning, stacklevel=2)
+        index = build_index(corpus, embedder, progress=progress)
+        try:
+            save_index(index, path)
+        except OSError as exc:
+            warnings.warn(f"could not save the rebuilt index to {path} ({exc}); using it in memory",
+                          RagWarning, stacklevel=2)
+        return QA(index, embedder)
+    return QA(load_index(path), embedder)
