@@ -3,8 +3,15 @@
 from .answer import Alternative, Answer, AnswerSettings, Citation
 from .chunking import Passage
 from .embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
-from .errors import (CorpusError, CorruptIndexError, IndexNotFoundError, ModelLoadError, RagError, RagWarning,
-                     StaleIndexError)
+from .errors import (
+                     CorpusError,
+                     CorruptIndexError,
+                     IndexNotFoundError,
+                     ModelLoadError,
+                     RagError,
+                     RagWarning,
+                     StaleIndexError,
+)
 from .pipeline import QA, build, load
 from .retrieval import RetrievalSettings
 

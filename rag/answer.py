@@ -18,7 +18,9 @@ class AnswerSettings:
     passages: int = 3  # top passages whose sentences compete for the answer
     citations: int = 3  # passages cited (the answer's first)
     alternatives: int = 3
-    passage_weight: float = 0.35  # share of the passage's own similarity in a sentence's score
+    sentence_weight: float = 0.5  # a sentence's score: this share of its own cosine with the question,
+    passage_weight: float = 0.25  # this share of its passage's cosine,
+    overlap_weight: float = 0.25  # and this share of the question's words (idf-weighted) it contains
     threshold: float = 0.40  # evidence below this is declined
     temperature: float = 0.06  # spread of the confidence curve around the threshold
 
@@ -81,10 +83,16 @@ def extract(index: Index, question: str, query: np.ndarray, hits: list[Hit],
         return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
     candidates: list[_Candidate] = []
     best_per_passage: dict[int, _Candidate] = {}
+    terms = {t: index.bm25.idf(t) for t in index.bm25.query_tokens(question)}
+    total = sum(terms.values()) or 1.0
     for hit in hits[:max(settings.passages, settings.citations)]:
+        passage = index.passages[hit.passage_id]
         rows = index.sentence_rows(hit.passage_id)
         sims = index.sentence_vectors[rows] @ query
-        scores = (1 - settings.passage_weight) * sims + settings.passage_weight * hit.dense
+        words = index.bm25.tokenize(passage.sentence_text(j) for j in range(len(passage.sentences)))
+        overlap = np.array([sum(w for t, w in terms.items() if t in set(ws)) / total for ws in words])
+        scores = (settings.sentence_weight * sims + settings.passage_weight * hit.dense
+                  + settings.overlap_weight * overlap)
         for j, score in enumerate(scores):
             candidate = _Candidate(hit.passage_id, j, float(score))
             if hit in hits[:settings.passages]:

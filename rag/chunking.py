@@ -81,7 +81,10 @@ def _blocks(raw: str) -> list[list[tuple[int, int]]]:
 def _hard_wrapped(raw: str, lines: list[tuple[int, int]]) -> bool:
     """A block typed with line breaks inside its paragraphs (fixed-width wrapping)."""
     lengths = [e - s for s, e in lines]
-    return len(lines) > 1 and max(lengths) <= 100 and all(n >= 40 for n in lengths[:-1])
+    if len(lines) < 2 or max(lengths) > 100 or any(n < 40 for n in lengths[:-1]):
+        return False
+    open_ends = sum(not cleaning.ends_sentence(raw[s:e]) for s, e in lines[:-1])
+    return open_ends * 2 >= len(lines) - 1  # most lines stop mid-sentence
 
 
 def _starts_lower(text: str) -> bool:

@@ -111,9 +111,7 @@ def classify(paragraphs: Sequence[str], headings: Sequence[bool] | None = None) 
         signing_off = False
         if counts[text.casefold()] > 1 and words <= 12:
             roles.append(BOILERPLATE)  # a running page header or footer
-        elif words <= 25 and _CHROME.search(text):
-            roles.append(BOILERPLATE)
-        elif words <= 8 and _SALUTATION.match(text):
+        elif words <= 25 and _CHROME.search(text) or words <= 8 and _SALUTATION.match(text):
             roles.append(BOILERPLATE)
         elif words <= 6 and _VALEDICTION.match(text):
             roles.append(BOILERPLATE)

@@ -1,12 +1,22 @@
-"""Lexical retrieval: BM25 (bm25s) over the same passages, English stemming and stop words."""
+"""Lexical retrieval: BM25 (bm25s) over the same passages, with stemming and stop words."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import bm25s
 import numpy as np
 import Stemmer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+# Numbers and ordinals answer "how many" and "when" questions: keep them searchable.
+_KEEP = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+         "fifteen", "twenty", "forty", "fifty", "sixty", "hundred", "first", "third", "last", "not", "no",
+         "never", "against", "without"}
+# Auxiliary verbs that questions are made of but the list lacks.
+_AUXILIARIES = {"did", "does", "doing", "done", "has", "having", "can", "could", "would", "should", "shall",
+                "will", "may", "might", "must", "s", "t"}
+STOP_WORDS = {"english": sorted((ENGLISH_STOP_WORDS | _AUXILIARIES) - _KEEP)}
 
 
 class BM25Index:
@@ -15,20 +25,31 @@ class BM25Index:
     def __init__(self, texts: Sequence[str], *, language: str = "english", k1: float = 1.2, b: float = 0.75):
         self.language = language
         self._stemmer = Stemmer.Stemmer(language)
+        self._stopwords = STOP_WORDS.get(language, [])
         self._size = len(texts)
-        tokens = bm25s.tokenize(list(texts), stopwords=self._stopwords(), stemmer=self._stemmer.stemWords,
+        tokens = bm25s.tokenize(list(texts), stopwords=self._stopwords, stemmer=self._stemmer.stemWords,
                                 show_progress=False)
         self._model = bm25s.BM25(k1=k1, b=b)
         self._model.index(tokens, show_progress=False)
         self._vocab = tokens.vocab
+        df = np.zeros(len(self._vocab), dtype=np.float64)
+        for ids in tokens.ids:
+            df[np.unique(np.asarray(ids, dtype=np.int64))] += 1
+        # Smoothed inverse document frequency, for weighting word overlap.
+        self._idf = np.log1p((self._size - df + 0.5) / (df + 0.5))
 
-    def _stopwords(self) -> str | None:
-        return "en" if self.language == "english" else None
+    def tokenize(self, texts: Iterable[str]) -> list[list[str]]:
+        """Lower-cased, stop-word-free, stemmed words of each text."""
+        return bm25s.tokenize(list(texts), stopwords=self._stopwords, stemmer=self._stemmer.stemWords,
+                              return_ids=False, show_progress=False)
 
     def query_tokens(self, query: str) -> list[str]:
-        tokens = bm25s.tokenize([query], stopwords=self._stopwords(), stemmer=self._stemmer.stemWords,
-                                return_ids=False, show_progress=False)[0]
-        return [t for t in tokens if t in self._vocab]
+        """The query's words that occur in the corpus."""
+        return [t for t in self.tokenize([query])[0] if t in self._vocab]
+
+    def idf(self, token: str) -> float:
+        i = self._vocab.get(token)
+        return float(self._idf[i]) if i is not None else 0.0
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage (zeros when no query word is in the corpus)."""

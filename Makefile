@@ -1,0 +1,28 @@
+# Two entry points for a fresh machine: `make run` and `make test`. Both set up .venv first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+Q ?= What sanctions did the UK impose on Xinjiang officials?
+
+.PHONY: setup run test bench clean
+
+setup: $(VENV)/.installed
+
+# torch is pinned to the local CPU build first: a bare `torch` requirement would pull CUDA wheels.
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[offline,test]"
+	touch $@
+
+run: setup
+	$(VENV)/bin/rag ask "$(Q)"
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) benchmarks/bench_core.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,142 @@
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+import rag
+from rag.errors import CorruptIndexError, IndexNotFoundError, StaleIndexError
+from rag.index import build_index, load_index, save_index
+from tests.conftest import HashingEmbedder
+
+
+def test_save_load_round_trip_gives_the_same_answers(corpus, tmp_path, embedder):
+    out = tmp_path / "index"
+    built = rag.build(corpus, out, model=embedder)
+    loaded = rag.load(out, model=embedder)
+    for question in ["How many countries does the Danube flow through?", "What is a group of cats called?"]:
+        assert loaded.ask(question).to_dict() == built.ask(question).to_dict()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["model"] == embedder.name and manifest["dimension"] == embedder.dimension
+    assert set(manifest["documents"]) == {"cats.txt", "rivers.md", "volcano.txt"}
+    assert manifest["corpus"] == "../docs"
+    assert sorted(os.listdir(out / manifest["data"])) == ["passages.jsonl", "sentences.npy", "vectors.faiss",
+                                                          "windows.npy"]
+
+
+def test_index_files_hold_no_pickles(corpus, tmp_path, embedder):
+    out = tmp_path / "index"
+    rag.build(corpus, out, model=embedder)
+    data = out / json.loads((out / "manifest.json").read_text())["data"]
+    for name in ("windows.npy", "sentences.npy"):
+        np.load(data / name, allow_pickle=False)  # raises if the array needed pickle
+
+
+def test_a_crash_while_saving_leaves_the_old_index_usable(corpus, tmp_path, embedder, monkeypatch):
+    out = tmp_path / "index"
+    rag.build(corpus, out, model=embedder)
+    before = rag.load(out, model=embedder).ask("Where does the Rhine rise?").to_dict()
+    (corpus / "new.txt").write_text("Penguins live in the southern hemisphere and cannot fly.")
+    index = build_index(corpus, embedder)
+    real_replace = os.replace
+
+    def crash_on_manifest(src, dst):
+        if str(dst).endswith("manifest.json"):
+            raise KeyboardInterrupt("killed")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", crash_on_manifest)
+    with pytest.raises(KeyboardInterrupt):
+        save_index(index, out)
+    monkeypatch.undo()
+    (corpus / "new.txt").unlink()
+    assert rag.load(out, model=embedder).ask("Where does the Rhine rise?").to_dict() == before
+
+
+def test_changed_documents_make_the_index_stale_with_a_message(corpus, tmp_path, embedder):
+    out = tmp_path / "index"
+    rag.build(corpus, out, model=embedder)
+    (corpus / "cats.txt").write_text("Cats are now dogs.")
+    (corpus / "volcano.txt").unlink()
+    (corpus / "new.md").write_text("A new document appears.")
+    with pytest.raises(StaleIndexError) as error:
+        rag.load(out, model=embedder)
+    message = str(error.value)
+    assert "1 document(s) added" in message and "new.md" in message
+    assert "1 document(s) removed" in message and "volcano.txt" in message
+    assert "1 document(s) changed" in message and "cats.txt" in message
+    assert f"Rebuild it with: rag index {corpus} --out {out}" in message
+
+
+def test_stale_index_is_rebuilt_when_asked(corpus, tmp_path, embedder):
+    out = tmp_path / "index"
+    rag.build(corpus, out, model=embedder)
+    (corpus / "penguins.txt").write_text("Penguins live in the southern hemisphere and cannot fly.")
+    with pytest.warns(rag.RagWarning, match="is stale .*penguins.txt.*rebuilding it"):
+        qa = rag.load(out, model=embedder, rebuild=True)
+    assert qa.ask("Where do penguins live?").citations[0].source == "penguins.txt"
+    assert "penguins.txt" in rag.load(out, model=embedder).titles  # saved, no longer stale
+
+
+def test_an_index_built_with_another_model_is_refused(corpus, tmp_path, embedder):
+    out = tmp_path / "index"
+    rag.build(corpus, out, model=embedder)
+    other = HashingEmbedder(name="test/other-model")
+    with pytest.raises(StaleIndexError, match="built with model 'test/hashing-256', but 'test/other-model'"):
+        rag.load(out, model=other)
+
+
+def test_missing_index_names_the_fix(tmp_path):
+    with pytest.raises(IndexNotFoundError, match=r"no index at .*nowhere': the folder does not exist. "
+                                                 r"Build one with: rag index FOLDER --out .*nowhere"):
+        rag.load(tmp_path / "nowhere")
+
+
+def test_corrupt_manifest_names_the_fix(corpus, tmp_path, embedder):
+    out = tmp_path / "index"
+    rag.build(corpus, out, model=embedder)
+    (out / "manifest.json").write_text("{ this is not json")
+    with pytest.raises(CorruptIndexError, match=r"manifest.json is not valid JSON .*Rebuild it with: rag index"):
+        rag.load(out, model=embedder)
+
+
+def test_missing_or_damaged_data_files_name_the_fix(corpus, tmp_path, embedder):
+    out = tmp_path / "index"
+    rag.build(corpus, out, model=embedder)
+    data = out / json.loads((out / "manifest.json").read_text())["data"]
+    shutil.copy(data / "vectors.faiss", tmp_path / "vectors.backup")
+    (data / "vectors.faiss").write_bytes(b"garbage")
+    with pytest.raises(CorruptIndexError, match=rf"index .* is corrupt: .*vectors.faiss: not a readable FAISS "
+                                                rf"index.*Rebuild it with: rag index {corpus} --out {out}"):
+        load_index(out)
+    (data / "sentences.npy").unlink()
+    shutil.copy(tmp_path / "vectors.backup", data / "vectors.faiss")
+    with pytest.raises(CorruptIndexError, match=r"is incomplete: .*sentences.npy is missing"):
+        load_index(out)
+
+
+def test_skipped_files_do_not_make_the_index_stale(corpus, tmp_path, embedder):
+    (corpus / "empty.txt").write_text("")
+    out = tmp_path / "index"
+    with pytest.warns(rag.RagWarning, match="empty.txt: skipped"):
+        rag.build(corpus, out, model=embedder)
+    rag.load(out, model=embedder)  # no StaleIndexError
+    (corpus / "empty.txt").write_text("Now it has a sentence in it.")
+    with pytest.raises(StaleIndexError, match="1 document.s. changed.*empty.txt"):
+        rag.load(out, model=embedder)
+
+
+def test_long_paragraphs_are_windowed(tmp_path):
+    long_paragraph = " ".join(f"Sentence {i} talks about topic{i} in detail." for i in range(40))
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "long.txt").write_text(long_paragraph)
+    embedder = HashingEmbedder(max_tokens=30)
+    index = build_index(folder, embedder)
+    assert len(index.passages) == 1 and len(index.store) > 5
+    assert index.manifest["counts"]["windows"] == len(index.store)
+    # the last sentence is reachable although it is far past the model's limit
+    qa = rag.QA(index, embedder)
+    answer = qa.ask("What does sentence 39 talk about topic39?")
+    assert answer.answered and "topic39" in answer.answer
