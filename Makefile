@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 Q ?= What sanctions did the UK impose on Xinjiang officials?
 
-.PHONY: setup run test bench clean
+.PHONY: setup run ask test bench loadtest clean
 
 setup: $(VENV)/.installed
 
@@ -15,7 +15,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[offline,test]"
 	touch $@
 
+# The chat page on the bundled seeds; Gradio prints the local URL (http://127.0.0.1:7860).
 run: setup
+	$(PY) app.py
+
+ask: setup
 	$(VENV)/bin/rag ask "$(Q)"
 
 test: setup
@@ -23,6 +27,9 @@ test: setup
 
 bench: setup
 	$(PY) benchmarks/bench_core.py
+
+loadtest: setup
+	$(PY) benchmarks/load_test.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

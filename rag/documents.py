@@ -112,6 +112,16 @@ def read_metadata(folder: Path) -> dict[str, dict]:
     return {str(k): v for k, v in data.items() if isinstance(v, dict)}
 
 
+def read_examples(folder: str | Path) -> list[str]:
+    """Example questions listed under "_examples" in the corpus's metadata.json, if any."""
+    path = Path(folder) / METADATA_FILE
+    try:
+        examples = json.loads(path.read_text(encoding="utf-8")).get("_examples", [])
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return []
+    return [q for q in examples if isinstance(q, str) and q.strip()] if isinstance(examples, list) else []
+
+
 def list_files(folder: Path, loaders: Sequence[Loader] = DEFAULT_LOADERS) -> list[Path]:
     """Files under `folder` that a loader accepts, sorted; hidden files and folders are skipped."""
     found: list[Path] = []

@@ -8,6 +8,7 @@ installed (no network needed) and from the Hugging Face Hub otherwise (e.g. on S
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -71,14 +72,16 @@ class SentenceTransformerEmbedder:
                 f"cannot load embedding model {model!r} from {location!r}: {type(exc).__name__}: {exc}. "
                 f"Fix: {hint}pass a local model folder or a reachable Hugging Face model name "
                 "(--model / model=)") from exc
+        self._lock = threading.Lock()  # one encode at a time: torch already uses every core
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length) - 2
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(list(texts), batch_size=batch_size, show_progress_bar=progress,
-                                     convert_to_numpy=True, normalize_embeddings=True)
+        with self._lock:
+            vectors = self._model.encode(list(texts), batch_size=batch_size, show_progress_bar=progress,
+                                         convert_to_numpy=True, normalize_embeddings=True)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:

@@ -1,0 +1,57 @@
+"""Rendering an Answer as safe HTML for the chat page.
+
+Everything that comes from a question or a document is escaped; the only live markup is ours.
+The HTML is one block without blank lines, so the chat's Markdown renderer passes it through as
+HTML instead of reading document text as Markdown.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from .answer import Alternative, Answer, Citation
+
+
+def _source_line(c: Citation) -> str:
+    return (f'<div class="rag-source"><b>{escape(c.title)}</b> · <code>{escape(c.source)}</code>, '
+            f"paragraph {c.paragraph}</div>")
+
+
+def highlighted(c: Citation) -> str:
+    """The cited paragraph with the quoted span marked."""
+    text = c.context
+    return (f'<blockquote class="rag-context">{escape(text[:c.start])}<mark>{escape(text[c.start:c.end])}</mark>'
+            f"{escape(text[c.end:])}</blockquote>")
+
+
+def _alternatives(alternatives: list[Alternative], confidence: float | None) -> str:
+    rows = "".join(
+        f"<li>“{escape(a.answer)}” <small>({a.confidence:.2f}; {escape(a.citations[0].title)}, paragraph "
+        f"{a.citations[0].paragraph})</small></li>" for a in alternatives)
+    head = f"Confidence {confidence:.2f} · " if confidence is not None else ""
+    return (f"<details><summary>{head}{len(alternatives)} other candidate answer(s)</summary>"
+            f"<ol>{rows}</ol></details>") if alternatives else ""
+
+
+def render_answer(answer: Answer, *, sources: int = 3) -> str:
+    """HTML for one answer: quote, source, highlighted paragraph, other sources, alternatives."""
+    if not answer.answered:
+        nearest = "".join(
+            f"<li>{escape(a.citations[0].title)} · <code>{escape(a.citations[0].source)}</code>, paragraph "
+            f"{a.citations[0].paragraph}{highlighted(a.citations[0])}</li>"
+            for a in answer.alternatives[:sources])
+        more = f"<p>You may want to read:</p><ul>{nearest}</ul>" if nearest else ""
+        return f'<div class="rag-answer rag-declined"><p><b>The documents don\'t say.</b></p>{more}</div>'
+    first, others = answer.citations[0], answer.citations[1:sources]
+    parts = [f'<div class="rag-answer"><p class="rag-quote">“{escape(answer.answer)}”</p>', _source_line(first),
+             highlighted(first)]
+    if others:
+        parts.append("<details><summary>Other sources</summary>" + "".join(
+            _source_line(c) + highlighted(c) for c in others) + "</details>")
+    parts.append(_alternatives(answer.alternatives, answer.confidence))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def render_problem(message: str) -> str:
+    return f'<div class="rag-answer rag-problem"><p>{escape(message)}</p></div>'

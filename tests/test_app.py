@@ -1,0 +1,70 @@
+"""The chat handlers, called directly with the fake embedder."""
+
+import pytest
+
+import rag
+from app import ask, examples_for, header, respond
+from tests.conftest import write_corpus
+
+
+@pytest.fixture
+def qa(tmp_path, embedder):
+    folder = write_corpus(tmp_path / "docs", {
+        "rivers.md": "# Rivers of Europe\n\nThe Danube flows through ten countries before reaching the Black Sea.\n",
+        "web.html.txt": "Tags like &lt;script&gt;alert(1)&lt;/script&gt; appear in this page about the Danube delta.\n",
+        "metadata.json": '{"_examples": ["Where does the Danube flow?"], "rivers.md": {"title": "Rivers <b>bold</b>"}}',
+    })
+    return rag.build(folder, tmp_path / "index", model=embedder)
+
+
+def test_answer_shows_quote_source_and_highlighted_paragraph(qa):
+    history, box = respond(qa, "How many countries does the Danube flow through?", [], 3)
+    assert box == ""
+    assert history[0] == {"role": "user", "content": "How many countries does the Danube flow through?"}
+    reply = history[1]["content"]
+    assert "“The Danube flows through ten countries before reaching the Black Sea.”" in reply
+    assert "Rivers &lt;b&gt;bold&lt;/b&gt;" in reply and "<code>rivers.md</code>, paragraph 2" in reply
+    assert "<mark>The Danube flows through ten countries before reaching the Black Sea.</mark>" in reply
+    assert "<details><summary>Confidence" in reply
+    assert "\n\n" not in reply  # one HTML block: document text is never read as Markdown
+
+
+def test_unanswerable_question_offers_passages_to_read(qa):
+    reply = respond(qa, "Who won the football world cup?", [], 3)[0][1]["content"]
+    assert "The documents don't say." in reply
+
+
+def test_nothing_from_questions_or_documents_is_live_html(qa):
+    history, _ = respond(qa, "<img src=x onerror=alert(1)> What about the <script> tags in the Danube delta?", [], 3)
+    user, reply = history[0]["content"], history[1]["content"]
+    assert "<img" not in user and "&lt;img src=x onerror=alert(1)&gt;" in user
+    assert "<script>" not in reply and "&lt;script&gt;alert(1)&lt;/script&gt;" in reply
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("", "the question is empty"),
+    ("\x00\x07  ", "the question is empty"),
+    ("w" * 10_000, "the question is 10,000 characters long; the limit is 2,000"),
+])
+def test_bad_messages_get_a_polite_reply(qa, message, expected):
+    history, _ = respond(qa, message, [], 3)
+    reply = history[1]["content"]
+    assert "Please ask a question in words, up to 2,000 characters" in reply and expected in reply
+    assert len(history[0]["content"]) <= 301
+
+
+def test_api_handler_returns_the_cli_json_contract(qa):
+    data = ask(qa, "How many countries does the Danube flow through?")
+    assert data == qa.ask("How many countries does the Danube flow through?").to_dict()
+
+
+def test_api_handler_reports_bad_questions(qa):
+    import gradio as gr
+
+    with pytest.raises(gr.Error, match="the question is empty"):
+        ask(qa, " ")
+
+
+def test_header_and_examples_come_from_the_corpus(qa):
+    assert examples_for(qa) == ["Where does the Danube flow?"]
+    assert "Corpus: 2 documents" in header(qa) and "Rivers &lt;b&gt;bold&lt;/b&gt;" in header(qa)

@@ -1,0 +1,113 @@
+"""The running app: the named API through gradio_client, file serving, and a real browser (Chromium)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("RAG_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "artifacts"
+EXAMPLE = "What sanctions did the UK impose on Xinjiang officials?"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    port = _free_port()
+    env = dict(os.environ, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_ANALYTICS_ENABLED="False")
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"app exited early:\n{proc.stdout.read()}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("app did not start within 180 s")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_named_api_returns_the_cli_json(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    data = client.predict(EXAMPLE, api_name="/ask")
+    assert data["answered"] is True and "asset bans and travel freezes" in data["answer"]
+    c = data["citations"][0]
+    assert c["source"] == "001_550ab6adec92fdfa.txt" and c["context"][c["start"]:c["end"]] == data["answer"]
+    declined = client.predict("Who won the 2022 FIFA World Cup?", api_name="/ask")
+    assert declined["answered"] is False and declined["answer"] == ""
+    with pytest.raises(Exception, match="the question is empty"):
+        client.predict("   ", api_name="/ask")
+
+
+@pytest.mark.parametrize("path", ["README.md", "app.py", "seeds/metadata.json", "/etc/passwd"])
+def test_files_outside_the_app_are_not_served(app_url, path):
+    for prefix in ("gradio_api/file=", "file="):
+        try:
+            with urllib.request.urlopen(app_url + prefix + path, timeout=10) as response:
+                assert response.status != 200 or b"<!doctype html>" in response.read(200).lower()
+        except urllib.error.HTTPError as exc:
+            assert exc.code in (403, 404, 405)
+
+
+def test_browser_shows_the_quote_and_its_source(app_url):
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium; .ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+                                    args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                          "--disable-background-networking", "--disable-component-update",
+                                          "--disable-sync"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 1000})
+            page.goto(app_url)
+            page.get_by_placeholder("Ask a question about the documents").fill(EXAMPLE)
+            page.get_by_role("button", name="Ask", exact=True).click()
+            mark = page.locator(".rag-answer mark").first
+            mark.wait_for(timeout=60_000)
+            assert "asset bans" in mark.inner_text()
+            answer = page.locator(".rag-answer").first.inner_text()
+            assert "asset bans and travel freezes" in answer
+            assert "Foreign Office replies to the US Congressional-Executive Commission report on China" in answer
+            assert "001_550ab6adec92fdfa.txt, paragraph 11" in answer
+            page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
+
+            page.get_by_placeholder("Ask a question about the documents").fill("<img src=x onerror=alert(1)>")
+            page.keyboard.press("Enter")
+            page.locator(".rag-answer").nth(1).wait_for(timeout=60_000)
+            assert page.locator("img[src='x']").count() == 0
+            assert "<img src=x onerror=alert(1)>" in page.locator(".message").nth(2).inner_text() or \
+                page.get_by_text("<img src=x onerror=alert(1)>").count() > 0
+        finally:
+            browser.close()
