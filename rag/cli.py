@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import textwrap
+import time
 import warnings
 from pathlib import Path
 
@@ -78,6 +79,31 @@ def _index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from . import evaluate
+
+    workdir = Path(args.index) if args.index else Path(".rag-eval") / Path(args.file).stem
+    questions = evaluate.sample(evaluate.load_squad(args.file, workdir / "corpus"), args.limit)
+    index_dir = workdir / "index"
+    try:
+        qa = pipeline.load(index_dir, model=args.model)
+    except RagError:
+        started = time.perf_counter()
+        qa = pipeline.build(workdir / "corpus", index_dir, model=args.model, progress=True)
+        print(f"built the index in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    report = evaluate.evaluate(qa, questions, progress=True)
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"{report['questions']} questions")
+    print("mode     " + "  ".join(f"{name:>9}" for name in report["retrieval"]["hybrid"]))
+    for mode, scores in report["retrieval"].items():
+        print(f"{mode:8} " + "  ".join(f"{v:9.3f}" for v in scores.values()))
+    print(f"answer accuracy {report['answer_accuracy']:.3f}; answered {report['answered']:.3f}; "
+          f"latency p50 {report['latency_ms']['p50']:.1f} ms, p95 {report['latency_ms']['p95']:.1f} ms")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag", description="Answer questions from documents by quoting them.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -94,6 +120,13 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--model", default=None, help="model to embed questions (default: the index's)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question, one per line")
     ask.set_defaults(run=_ask)
+    ev = sub.add_parser("eval", help="evaluate on a SQuAD-format file (all paragraphs form one corpus)")
+    ev.add_argument("file", help="SQuAD v1.1 JSON, e.g. ../shared/data/squad-dev-v1.1.json")
+    ev.add_argument("--index", default=None, help="working folder for the corpus and index (reused)")
+    ev.add_argument("--limit", type=int, default=None, help="a fixed, seeded sample of N questions")
+    ev.add_argument("--model", default=None)
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(run=_eval)
     return p
 
 
