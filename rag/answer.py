@@ -85,17 +85,17 @@ def extract(index: Index, question: str, query: np.ndarray, hits: list[Hit],
     best_per_passage: dict[int, _Candidate] = {}
     terms = {t: index.bm25.idf(t) for t in index.bm25.query_tokens(question)}
     total = sum(terms.values()) or 1.0
+    competing = {hit.passage_id for hit in hits[:settings.passages]}
     for hit in hits[:max(settings.passages, settings.citations)]:
-        passage = index.passages[hit.passage_id]
         rows = index.sentence_rows(hit.passage_id)
         sims = index.sentence_vectors[rows] @ query
-        words = index.bm25.tokenize(passage.sentence_text(j) for j in range(len(passage.sentences)))
-        overlap = np.array([sum(w for t, w in terms.items() if t in set(ws)) / total for ws in words])
+        words = index.sentence_words(hit.passage_id)
+        overlap = np.array([sum(w for t, w in terms.items() if t in ws) / total for ws in words])
         scores = (settings.sentence_weight * sims + settings.passage_weight * hit.dense
                   + settings.overlap_weight * overlap)
         for j, score in enumerate(scores):
             candidate = _Candidate(hit.passage_id, j, float(score))
-            if hit in hits[:settings.passages]:
+            if hit.passage_id in competing:
                 candidates.append(candidate)
             if hit.passage_id not in best_per_passage or score > best_per_passage[hit.passage_id].score:
                 best_per_passage[hit.passage_id] = candidate

@@ -58,6 +58,7 @@ class Index:
     bm25: BM25Index
     path: Path | None = None
     sentence_start: np.ndarray = field(init=False)  # passage id -> its first row in sentence_vectors
+    _words: dict[int, list[frozenset[str]]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         counts = np.fromiter((len(p.sentences) for p in self.passages), dtype=np.int64, count=len(self.passages))
@@ -70,6 +71,13 @@ class Index:
     @property
     def titles(self) -> dict[str, str]:
         return {source: doc["title"] for source, doc in self.manifest["documents"].items()}
+
+    def sentence_words(self, passage_id: int) -> list[frozenset[str]]:
+        """Stemmed content words of each sentence of a passage, tokenized once and cached."""
+        if passage_id not in self._words:
+            p = self.passages[passage_id]
+            self._words[passage_id] = [frozenset(w) for w in self.bm25.tokenize(p.text[s:e] for s, e in p.sentences)]
+        return self._words[passage_id]
 
     def sentence_rows(self, passage_id: int) -> slice:
         start = int(self.sentence_start[passage_id])
