@@ -29,7 +29,7 @@ class ChunkSettings:
     max_tokens: int = 254  # the model's input limit minus its two special tokens
     language: str = "en"  # for sentence segmentation
     window_overlap: int = 1  # sentences shared by consecutive windows of a long paragraph
-    version: int = 1  # bump when the cleaning or splitting rules change
+    version: int = 2  # bump when the cleaning or splitting rules change
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class Passage:
     end: int
     text: str
     sentences: tuple[Span, ...]
+    page: int | None = None  # 1-based page where the paragraph starts (paged formats only)
 
     def sentence_text(self, i: int) -> str:
         s, e = self.sentences[i]
@@ -109,9 +110,9 @@ def split_paragraphs(raw: str) -> list[Paragraph]:
         wrapped = _hard_wrapped(raw, block)
         for i, (s, e) in enumerate(block):
             line = raw[s:e]
-            if i == 0:
-                joined = bool(units) and cleaning.word_count(raw[units[-1][0]:units[-1][1]]) >= 8 \
-                    and _continues(raw[units[-1][0]:units[-1][1]], line)
+            if i == 0:  # across a blank line only a sentence cut in two (a page break) is joined
+                previous = raw[units[-1][0]:units[-1][1]] if units else ""
+                joined = cleaning.word_count(previous) >= 8 and _continues(previous, line) and _starts_lower(line)
             else:
                 joined = (wrapped and not cleaning.is_bullet(line)) or _continues(raw[units[-1][0]:units[-1][1]], line)
             if joined:
@@ -193,7 +194,8 @@ def chunk_document(doc: Document, count_tokens: TokenCounter, settings: ChunkSet
     lengths = count_tokens([p.text for p in body]) if body else []
     for i, (p, n_tokens) in enumerate(zip(body, lengths)):
         sentences = split_sentences(p.text, settings.language)
-        passages.append(Passage(first_id + i, doc.source, title, p.number, p.start, p.end, p.text, sentences))
+        passages.append(Passage(first_id + i, doc.source, title, p.number, p.start, p.end, p.text, sentences,
+                                doc.page_at(p.start)))
         if n_tokens <= settings.max_tokens:
             spans.append([(0, len(p.text))])
         else:

@@ -47,6 +47,7 @@ _VALEDICTION = re.compile(
 _SIGNATURE = re.compile(r"\bsignature\b|\bsigned\b", re.IGNORECASE)
 
 BODY, HEADING, BOILERPLATE = "body", "heading", "boilerplate"
+_PROSE_WORDS = 25  # a paragraph this long is prose even when it does not end like a sentence
 
 
 def is_markdown_heading(line: str) -> bool:
@@ -116,7 +117,7 @@ def classify(paragraphs: Sequence[str], headings: Sequence[bool] | None = None) 
         elif words <= 6 and _VALEDICTION.match(text):
             roles.append(BOILERPLATE)
             signing_off = True
-        elif markdown_heading or words < 4 or not ends_sentence(text):
+        elif markdown_heading or words < 4 or (words < _PROSE_WORDS and not ends_sentence(text)):
             roles.append(HEADING)
         else:
             roles.append(BODY)

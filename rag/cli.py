@@ -6,13 +6,13 @@ import argparse
 import json
 import sys
 import textwrap
-import time
 import warnings
 from pathlib import Path
 
 from . import pipeline
 from .answer import Answer
 from .errors import RagError
+from .evaluate import ANSWERED_TARGET, DECLINED_TARGET
 
 EXIT_ERROR, EXIT_USAGE = 1, 2
 
@@ -29,15 +29,15 @@ def _format(answer: Answer) -> str:
             lines.append("Closest passages you may want to read:")
             for alt in answer.alternatives:
                 c = alt.citations[0]
-                lines.append(f"  - {c.title} ({c.source}, paragraph {c.paragraph})")
+                lines.append(f"  - {c.title} ({c.source}, {c.location})")
         return "\n".join(lines)
     wrapped = textwrap.fill(answer.answer, width=100, initial_indent="  “", subsequent_indent="   ")
     lines.append(wrapped + "”")
     c = answer.citations[0]
     lines.append(f"  — {c.title}")
-    lines.append(f"    {c.source}, paragraph {c.paragraph} (confidence {answer.confidence:.2f})")
+    lines.append(f"    {c.source}, {c.location} (confidence {answer.confidence:.2f})")
     for other in answer.citations[1:]:
-        lines.append(f"    see also: {other.title} ({other.source}, paragraph {other.paragraph})")
+        lines.append(f"    see also: {other.title} ({other.source}, {other.location})")
     return "\n".join(lines)
 
 
@@ -72,10 +72,20 @@ def _ask(args: argparse.Namespace) -> int:
 def _index(args: argparse.Namespace) -> int:
     folder = Path(args.folder) if args.folder else pipeline.DEFAULT_CORPUS
     out = Path(args.out) if args.out else (pipeline.DEFAULT_INDEX if args.folder is None else folder / ".rag-index")
-    qa = pipeline.build(folder, out, model=args.model, progress=not args.quiet)
-    counts = qa.index.manifest["counts"]
+    qa = pipeline.build(folder, out, model=args.model, progress=not args.quiet, store=args.store,
+                        incremental=not args.full)
+    manifest, changes = qa.index.manifest, qa.index.changes
+    counts = manifest["counts"]
+    print(f"documents: {len(changes['added'])} added, {len(changes['updated'])} updated, "
+          f"{len(changes['removed'])} removed, {len(changes['unchanged'])} unchanged; "
+          f"{changes['embedded_texts']} texts embedded in {manifest['build_seconds']:.1f} s")
+    for kind in ("added", "updated", "removed"):
+        for source in changes[kind][:20]:
+            print(f"  {kind}: {source}")
+    if manifest["skipped"]:
+        print(f"  skipped (see the warnings above): {len(manifest['skipped'])} file(s)")
     print(f"indexed {counts['documents']} documents, {counts['passages']} passages, {counts['sentences']} "
-          f"sentences from {folder} into {out}")
+          f"sentences from {folder} into {out} ({manifest['store']})")
     return 0
 
 
@@ -83,35 +93,73 @@ def _eval(args: argparse.Namespace) -> int:
     from . import evaluate
 
     workdir = Path(args.index) if args.index else Path(".rag-eval") / Path(args.file).stem
-    questions = evaluate.sample(evaluate.load_squad(args.file, workdir / "corpus"), args.limit)
+    try:
+        questions = evaluate.sample(evaluate.load_squad(args.file, workdir / "corpus"), args.limit)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"rag eval: cannot read SQuAD questions from {args.file!r}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     index_dir = workdir / "index"
     try:
         qa = pipeline.load(index_dir, model=args.model)
     except RagError:
-        started = time.perf_counter()
-        qa = pipeline.build(workdir / "corpus", index_dir, model=args.model, progress=True)
-        print(f"built the index in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    report = evaluate.evaluate(qa, questions, progress=True)
+        qa = pipeline.build(workdir / "corpus", index_dir, model=args.model, progress=not args.json)
+    report = evaluate.evaluate(qa, questions, progress=not args.json)
+    if args.plot:
+        evaluate.plot(report, args.plot)
     if args.json:
-        print(json.dumps(report))
+        print(json.dumps({key: value for key, value in report.items() if key != "ranks"}))
         return 0
-    print(f"{report['questions']} questions")
-    print("mode     " + "  ".join(f"{name:>9}" for name in report["retrieval"]["hybrid"]))
-    for mode, scores in report["retrieval"].items():
-        print(f"{mode:8} " + "  ".join(f"{v:9.3f}" for v in scores.values()))
-    print(f"answer accuracy {report['answer_accuracy']:.3f}; answered {report['answered']:.3f}; "
-          f"latency p50 {report['latency_ms']['p50']:.1f} ms, p95 {report['latency_ms']['p95']:.1f} ms")
+    print(_eval_table(report))
+    if args.plot:
+        print(f"plot: {args.plot}")
     return 0
+
+
+def _eval_table(report: dict) -> str:
+    def pct(value: float | None) -> str:
+        return "  n/a" if value is None else f"{value:.3f}"
+
+    build = report["build_seconds"]
+    lines = [f"SQuAD-open: {report['questions']:,} questions against {report['passages']:,} passages"
+             + (f" (index built in {build:.0f} s)" if build else "")]
+    lines.append(f"{'':16}" + "".join(f"{name:>8}" for name in ("R@1", "R@3", "R@5", "R@20", "MRR")))
+    for split in ("all", "report"):
+        part = report[split]
+        if not part["questions"]:
+            continue
+        for mode, scores in part["retrieval"].items():
+            lines.append(f"{split + ' ' + mode:16}" + "".join(f"{v:8.3f}" for v in scores.values()))
+    for split in ("all", "report"):
+        part = report[split]
+        if not part["questions"]:
+            continue
+        held = part["held_out_answered"]
+        lines.append(f"{split}: answer accuracy {pct(part['answer_accuracy'])}; in-corpus answered "
+                     f"{pct(part['answered'])}; held-out-article questions declined "
+                     f"{pct(None if held is None else 1 - held)} of {part['held_out_questions']}")
+    threshold = report["threshold"]
+    lines.append(f"decline threshold: shipped {threshold['shipped']:.3f}; from the tune split: "
+                 f"{pct(threshold['chosen'])} (lowest declining {DECLINED_TARGET:.0%} of held-out questions), "
+                 f"{pct(threshold['answers_95'])} (highest answering {ANSWERED_TARGET:.0%} of in-corpus ones)")
+    ask, floor = report["latency_ms"]["ask"], report["latency_ms"]["floor"]
+    lines.append(f"latency per question: p50 {ask['p50']:.1f} ms, p95 {ask['p95']:.1f} ms; encode+search floor "
+                 f"p50 {floor['p50']:.1f} ms ({ask['p50'] / floor['p50']:.2f}x)")
+    return "\n".join(lines)
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag", description="Answer questions from documents by quoting them.")
     sub = p.add_subparsers(dest="command", required=True)
-    idx = sub.add_parser("index", help="index a folder of .txt/.md documents")
+    idx = sub.add_parser("index", help="index a folder of documents (.txt .md .html .pdf .docx); "
+                                       "only new and changed files are embedded again")
     idx.add_argument("folder", nargs="?", help="documents folder (default: the bundled seeds/)")
     idx.add_argument("--out", help="index folder (default: embeddings/ for seeds, else FOLDER/.rag-index)")
     idx.add_argument("--model", default=None, help="sentence-transformers model name or local folder")
     idx.add_argument("--quiet", action="store_true", help="no progress bar")
+    idx.add_argument("--full", action="store_true", help="embed every document again, even unchanged ones")
+    idx.add_argument("--store", choices=("auto", "flat", "hnsw"), default="auto",
+                     help="exact (flat) or approximate (hnsw) vector search; auto: approximate above "
+                          "50,000 vectors")
     idx.set_defaults(run=_index)
     ask = sub.add_parser("ask", help="ask one or more questions")
     ask.add_argument("questions", nargs="*", metavar="QUESTION")
@@ -125,7 +173,8 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--index", default=None, help="working folder for the corpus and index (reused)")
     ev.add_argument("--limit", type=int, default=None, help="a fixed, seeded sample of N questions")
     ev.add_argument("--model", default=None)
-    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--json", action="store_true", help="one JSON object with every number")
+    ev.add_argument("--plot", metavar="PNG", help="write a plot of recall@k for each retrieval mode")
     ev.set_defaults(run=_eval)
     return p
 

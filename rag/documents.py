@@ -1,13 +1,13 @@
-"""Documents: find files under a folder and turn each into decoded text.
+"""Documents: find files under a folder and turn each into text with a format loader.
 
-Loaders are a small seam: each knows a set of extensions and turns a file's bytes
-into text, raising `UnreadableFile` with a reason when it cannot. New formats
-(PDF, DOCX, HTML) slot in as further loaders.
+Loaders are a small seam (`Loader`, implementations in `rag.formats`): each knows a set of
+extensions and turns a file's bytes into `Extracted` text, raising `UnreadableFile` with a reason
+when it cannot. Unreadable files are skipped with one warning line that names them.
 """
 
 from __future__ import annotations
 
-import codecs
+import bisect
 import hashlib
 import json
 import os
@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Protocol
 
 from .errors import CorpusError, RagWarning
+from .formats import DEFAULT_LOADERS
+from .formats.base import Extracted, UnreadableFile
 
 METADATA_FILE = "metadata.json"
+MAX_FILE_BYTES = int(float(os.environ.get("RAG_MAX_FILE_MB", "25")) * 2**20)  # larger files are skipped
 
 
 @dataclass(frozen=True)
@@ -30,64 +33,18 @@ class Document:
     text: str
     sha256: str
     title: str | None = None  # from metadata.json; derived from the text when None
+    page_starts: tuple[int, ...] = ()  # paged formats: offset in `text` where each page begins
 
-
-class UnreadableFile(Exception):
-    """A loader could not turn a file into text; the message says why."""
+    def page_at(self, offset: int) -> int | None:
+        """1-based page holding the character at `offset`; None for formats without pages."""
+        return bisect.bisect_right(self.page_starts, offset) if self.page_starts else None
 
 
 class Loader(Protocol):
-    extensions: tuple[str, ...]
+    extensions: tuple[str, ...]  # lower case, with the dot
 
-    def load(self, data: bytes, name: str) -> str:
-        """Return the file's text, or raise UnreadableFile with the reason."""
-
-
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-
-
-def decode_text(data: bytes, name: str) -> str:
-    """Decode bytes of a text file: a BOM's encoding, else UTF-8, else Latin-1 with a warning."""
-    if not data.strip():
-        raise UnreadableFile("it is empty")
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise UnreadableFile(f"it starts with a {encoding} byte-order mark but is not {encoding}") from exc
-    if b"\x00" in data[:8192]:
-        raise UnreadableFile("it looks binary (it contains NUL bytes)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-        warnings.warn(f"{name}: not valid UTF-8; decoded as Windows-1252/Latin-1", RagWarning, stacklevel=3)
-        return text
-
-
-class TextLoader:
-    """Plain text and Markdown (inline Markdown is cleaned later, with the rest of the text)."""
-
-    extensions = (".txt", ".md", ".markdown", ".text")
-
-    def load(self, data: bytes, name: str) -> str:
-        text = decode_text(data, name)
-        if not text.strip():
-            raise UnreadableFile("it holds only whitespace")
-        controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\n\r\f")
-        if controls > 0.05 * min(len(text), 8192):
-            raise UnreadableFile("it looks binary (many control characters)")
-        return text
-
-
-DEFAULT_LOADERS: tuple[Loader, ...] = (TextLoader(),)
+    def load(self, data: bytes, name: str) -> Extracted:
+        """The file's text, or UnreadableFile with the reason (`name` is for warnings)."""
 
 
 def _loader_for(path: Path, loaders: Sequence[Loader]) -> Loader | None:
@@ -122,6 +79,10 @@ def read_examples(folder: str | Path) -> list[str]:
     return [q for q in examples if isinstance(q, str) and q.strip()] if isinstance(examples, list) else []
 
 
+def supported_extensions(loaders: Sequence[Loader] = DEFAULT_LOADERS) -> set[str]:
+    return {ext for loader in loaders for ext in loader.extensions}
+
+
 def list_files(folder: Path, loaders: Sequence[Loader] = DEFAULT_LOADERS) -> list[Path]:
     """Files under `folder` that a loader accepts, sorted; hidden files and folders are skipped."""
     found: list[Path] = []
@@ -147,40 +108,68 @@ def content_hash(data: bytes, title: str | None) -> str:
 
 
 def fingerprint(folder: str | Path, loaders: Sequence[Loader] = DEFAULT_LOADERS) -> dict[str, str]:
-    """source -> content hash for every loadable file; cheap (no decoding), for staleness checks."""
-    folder = Path(folder)
-    metadata = read_metadata(folder)
-    hashes: dict[str, str] = {}
+    """source -> content hash for every file an index build would read; no decoding, no warnings."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RagWarning)
-        for path in list_files(folder, loaders):
-            source = path.relative_to(folder).as_posix()
-            try:
-                data = path.read_bytes()
-            except OSError:
-                continue
-            hashes[source] = content_hash(data, metadata.get(source, {}).get("title"))
-    return hashes
+        return {file.source: file.sha256 for file in scan(folder, loaders)}
 
 
-def load_documents(folder: str | Path, loaders: Sequence[Loader] = DEFAULT_LOADERS) -> Iterator[Document]:
-    """Yield each readable document under `folder`; unreadable ones are skipped with a RagWarning."""
+@dataclass(frozen=True)
+class SourceFile:
+    """A file's bytes and content hash, read once; decoded only if the index needs it."""
+
+    source: str
+    path: Path
+    data: bytes
+    sha256: str
+    title: str | None
+
+
+def scan(folder: str | Path, loaders: Sequence[Loader] = DEFAULT_LOADERS, *,
+         max_bytes: int | None = None) -> Iterator[SourceFile]:
+    """Each loadable file under `folder`, one at a time; files that cannot be read (vanished, no
+    permission, over `max_bytes`) are skipped with a RagWarning naming them."""
     folder = Path(folder)
     if not folder.is_dir():
         raise CorpusError(f"document folder {str(folder)!r} does not exist or is not a folder")
+    max_bytes = MAX_FILE_BYTES if max_bytes is None else max_bytes
     metadata = read_metadata(folder)
     for path in list_files(folder, loaders):
         source = path.relative_to(folder).as_posix()
         try:
+            size = path.stat().st_size
+            if size > max_bytes:
+                warnings.warn(f"{source}: skipped, it is {size / 2**20:.1f} MB and the limit for one file is "
+                              f"{max_bytes / 2**20:.0f} MB (split it, or raise RAG_MAX_FILE_MB)",
+                              RagWarning, stacklevel=2)
+                continue
             data = path.read_bytes()
+        except FileNotFoundError:
+            warnings.warn(f"{source}: skipped, it disappeared while the folder was being read",
+                          RagWarning, stacklevel=2)
+            continue
         except OSError as exc:
             warnings.warn(f"{source}: skipped, cannot be read ({exc.strerror or exc})", RagWarning, stacklevel=2)
             continue
-        try:
-            text = _loader_for(path, loaders).load(data, source)
-        except UnreadableFile as exc:
-            warnings.warn(f"{source}: skipped, {exc}", RagWarning, stacklevel=2)
-            continue
         title = metadata.get(source, {}).get("title")
-        yield Document(source=source, text=text, sha256=content_hash(data, title),
-                       title=title if isinstance(title, str) and title.strip() else None)
+        title = title if isinstance(title, str) and title.strip() else None
+        yield SourceFile(source, path, data, content_hash(data, title), title)
+
+
+def read_document(file: SourceFile, loaders: Sequence[Loader] = DEFAULT_LOADERS) -> Document | None:
+    """The file's text through its format's loader; None (with a RagWarning) when it has none."""
+    try:
+        extracted = _loader_for(file.path, loaders).load(file.data, file.source)
+    except UnreadableFile as exc:
+        warnings.warn(f"{file.source}: skipped, {exc}", RagWarning, stacklevel=2)
+        return None
+    return Document(source=file.source, text=extracted.text, sha256=file.sha256, title=file.title,
+                    page_starts=extracted.page_starts)
+
+
+def load_documents(folder: str | Path, loaders: Sequence[Loader] = DEFAULT_LOADERS) -> Iterator[Document]:
+    """Yield each readable document under `folder`; unreadable ones are skipped with a RagWarning."""
+    for file in scan(folder, loaders):
+        doc = read_document(file, loaders)
+        if doc is not None:
+            yield doc

@@ -19,7 +19,9 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
@@ -27,11 +29,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .chunking import ChunkSettings, Passage, chunk_document
-from .documents import fingerprint, load_documents
+from .documents import fingerprint, read_document, scan, supported_extensions
 from .embedder import Embedder
 from .errors import CorpusError, CorruptIndexError, IndexNotFoundError, StaleIndexError
 from .lexical import BM25Index
-from .store import FaissStore
+from .store import FaissStore, choose_store
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -55,14 +57,24 @@ class Index:
     store: FaissStore
     window_passage: np.ndarray  # int64, row of `store` -> passage id
     sentence_vectors: np.ndarray  # float32 (sentences, dimension)
-    bm25: BM25Index
     path: Path | None = None
     sentence_start: np.ndarray = field(init=False)  # passage id -> its first row in sentence_vectors
+    sentence_count: np.ndarray = field(init=False)  # passage id -> its number of sentences
     _words: dict[int, list[frozenset[str]]] = field(init=False, default_factory=dict)
+    changes: dict = field(init=False, default_factory=dict)  # what the build that made it changed
+    _bm25: BM25Index | None = field(init=False, default=None)
+
+    @property
+    def bm25(self) -> BM25Index:
+        """BM25 over the passages, built on first use (indexing alone never needs it)."""
+        if self._bm25 is None:
+            self._bm25 = BM25Index([p.text for p in self.passages])
+        return self._bm25
 
     def __post_init__(self) -> None:
         counts = np.fromiter((len(p.sentences) for p in self.passages), dtype=np.int64, count=len(self.passages))
-        self.sentence_start = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else counts
+        self.sentence_count = counts
+        self.sentence_start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(counts) else counts
 
     @property
     def model(self) -> str:
@@ -84,60 +96,161 @@ class Index:
         return slice(start, start + len(self.passages[passage_id].sentences))
 
 
-def _encode(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
-    parts = []
-    with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress) as bar:
-        for i in range(0, len(texts), ENCODE_CHUNK):
-            chunk = texts[i:i + ENCODE_CHUNK]
-            parts.append(embedder.encode(chunk))
-            bar.update(len(chunk))
-    return np.concatenate(parts) if parts else np.zeros((0, embedder.dimension), dtype=np.float32)
+def _compatible(manifest: dict, embedder: Embedder, settings: ChunkSettings) -> bool:
+    """Can an index with this manifest lend its vectors to a build with this model and chunking?"""
+    return (manifest.get("model") == embedder.name and manifest.get("dimension") == embedder.dimension
+            and manifest.get("chunking") == asdict(settings))
 
 
-def build_index(folder: str | Path, embedder: Embedder, *, progress: bool = False) -> Index:
-    """Read every document under `folder`, chunk, embed and index it (in memory; see `save_index`)."""
+class _Builder:
+    """Collects passages in corpus order and embeds them in batches of about ENCODE_CHUNK texts,
+    so that raw document text is dropped as soon as a document is chunked and vectors are held once."""
+
+    def __init__(self, dimension: int, embedder: Embedder | None, progress: bool) -> None:
+        self.embedder, self.dimension = embedder, dimension
+        self.passages: list[Passage] = []
+        self.store = FaissStore(dimension)
+        self.window_passage: list[np.ndarray] = []
+        self.sentence_parts: list[np.ndarray] = []
+        self.pending: list[tuple[Passage, list[tuple[int, int]]]] = []
+        self.pending_texts = 0
+        self.embedded = 0
+        self.bar = tqdm(desc="Embedding", unit="text", disable=not progress)
+
+    def add(self, passages: list[Passage], spans: list[list[tuple[int, int]]]) -> None:
+        for passage, windows in zip(passages, spans):
+            self.pending.append((replace(passage, id=len(self.passages)), windows))
+            self.passages.append(self.pending[-1][0])
+            self.pending_texts += len(windows) + len(passage.sentences)
+        if self.pending_texts >= ENCODE_CHUNK:
+            self.flush()
+
+    def reuse(self, index: Index, passage_ids: np.ndarray) -> None:
+        """Append passages of a previous index with their vectors, without embedding them again."""
+        self.flush()
+        first = len(self.passages)
+        self.passages.extend(replace(index.passages[i], id=first + n) for n, i in enumerate(passage_ids))
+        starts = np.searchsorted(index.window_passage, passage_ids, side="left")  # windows are in passage order
+        ends = np.searchsorted(index.window_passage, passage_ids, side="right")
+        rows = (np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)]) if len(passage_ids)
+                else np.zeros(0, np.int64))
+        if len(rows):
+            self.store.add(index.store.vectors(rows))
+        self.window_passage.append(first + np.searchsorted(passage_ids, index.window_passage[rows]))
+        starts = index.sentence_start[passage_ids]
+        counts = index.sentence_count[passage_ids]
+        if len(passage_ids):
+            self.sentence_parts.append(index.sentence_vectors[
+                np.concatenate([np.arange(s, s + n) for s, n in zip(starts, counts)])])
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        windows = [p.text[s:e] for p, spans in self.pending for s, e in spans]
+        sentences = [p.text[s:e] for p, _ in self.pending for s, e in p.sentences]
+        vectors = self.embedder.encode(windows + sentences)
+        self.store.add(vectors[:len(windows)])
+        self.window_passage.append(np.fromiter((p.id for p, spans in self.pending for _ in spans), dtype=np.int64))
+        self.sentence_parts.append(vectors[len(windows):])
+        self.embedded += len(windows) + len(sentences)
+        self.bar.update(len(windows) + len(sentences))
+        self.pending, self.pending_texts = [], 0
+
+    def finish(self) -> tuple[FaissStore, np.ndarray, np.ndarray]:
+        self.flush()
+        self.bar.close()
+        dimension = self.dimension
+        window_passage = np.concatenate(self.window_passage) if self.window_passage else np.zeros(0, np.int64)
+        sentences = (np.concatenate(self.sentence_parts) if self.sentence_parts
+                     else np.zeros((0, dimension), dtype=np.float32))
+        return self.store, window_passage.astype(np.int64), sentences.astype(np.float32, copy=False)
+
+
+def build_index(folder: str | Path, embedder: Embedder, *, progress: bool = False, previous: Index | None = None,
+                store: str = "auto") -> Index:
+    """Read every document under `folder`, chunk, embed and index it (in memory; see `save_index`).
+
+    With `previous` (an index of an earlier state of the same folder, same model and chunking),
+    documents whose content hash is unchanged keep their passages and vectors; only new and
+    changed documents are embedded. `index.changes` says what happened. `store` is "flat" (exact),
+    "hnsw" (approximate) or "auto" (approximate above APPROXIMATE_ABOVE vectors).
+    """
+    started = time.perf_counter()
     folder = Path(folder)
     settings = ChunkSettings(max_tokens=embedder.max_tokens)
-    docs = list(load_documents(folder))
-    passages: list[Passage] = []
-    window_spans: list[list[tuple[int, int]]] = []
+    if previous is not None and not _compatible(previous.manifest, embedder, settings):
+        previous = None
+    before = previous.manifest["documents"] if previous is not None else {}
+    by_source: dict[str, list[int]] = {}
+    for p in previous.passages if previous is not None else []:
+        by_source.setdefault(p.source, []).append(p.id)
+    builder = _Builder(embedder.dimension, embedder, progress)
     doc_info: dict[str, dict] = {}
-    for doc in tqdm(docs, desc="Reading", unit="doc", disable=not progress):
-        title, doc_passages, spans = chunk_document(doc, embedder.count_tokens, settings, first_id=len(passages))
-        passages.extend(doc_passages)
-        window_spans.extend(spans)
+    changes: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
+    seen: dict[str, str] = {}
+    for file in tqdm(scan(folder), desc="Reading", unit="file", disable=not progress):
+        seen[file.source] = file.sha256
+        old = before.get(file.source)
+        if old is not None and old["sha256"] == file.sha256:
+            builder.reuse(previous, np.array(by_source.get(file.source, []), dtype=np.int64))
+            doc_info[file.source] = dict(old)
+            changes["unchanged"].append(file.source)
+            continue
+        doc = read_document(file)
+        if doc is None:
+            continue
+        title, doc_passages, spans = chunk_document(doc, embedder.count_tokens, settings)
+        builder.add(doc_passages, spans)
         doc_info[doc.source] = {"sha256": doc.sha256, "title": title, "passages": len(doc_passages)}
+        changes["updated" if old is not None else "added"].append(doc.source)
+    vectors, window_passage, sentence_vectors = builder.finish()
+    passages = builder.passages
     if not passages:
-        raise CorpusError(f"no quotable text found under {str(folder)!r}: it needs .txt or .md files "
-                          "with at least one paragraph of prose")
-    window_texts = [p.text[s:e] for p, spans in zip(passages, window_spans) for s, e in spans]
-    window_passage = np.fromiter((p.id for p, spans in zip(passages, window_spans) for _ in spans), dtype=np.int64)
-    sentence_texts = [p.text[s:e] for p in passages for s, e in p.sentences]
-    vectors = _encode(embedder, window_texts + sentence_texts, progress)
-    store = FaissStore(embedder.dimension)
-    store.add(vectors[:len(window_texts)])
+        raise CorpusError(f"no quotable text found under {str(folder)!r}: it needs documents "
+                          f"({', '.join(sorted(supported_extensions()))}) with at least one paragraph of prose")
+    changes["removed"] = sorted(set(before) - set(doc_info))
+    vectors = choose_store(vectors, store)
     manifest = {
         "format": "rag-index",
         "format_version": FORMAT_VERSION,
         "model": embedder.name,
         "dimension": embedder.dimension,
         "chunking": asdict(settings),
-        "store": store.kind,
+        "store": vectors.kind,
         "versions": _versions(),
         "corpus": str(folder),
         "documents": doc_info,
         # Files that were skipped (empty, binary...): hashed too, so that fixing one makes the index stale.
-        "skipped": {s: h for s, h in fingerprint(folder).items() if s not in doc_info},
-        "counts": {"documents": len(doc_info), "passages": len(passages), "windows": len(window_texts),
-                   "sentences": len(sentence_texts)},
+        "skipped": {source: h for source, h in seen.items() if source not in doc_info},
+        "counts": {"documents": len(doc_info), "passages": len(passages), "windows": len(window_passage),
+                   "sentences": len(sentence_vectors)},
+        "build_seconds": round(time.perf_counter() - started, 2),
     }
-    return Index(manifest, passages, store, window_passage, vectors[len(window_texts):],
-                 BM25Index([p.text for p in passages]))
+    index = Index(manifest, passages, vectors, window_passage, sentence_vectors)
+    index.changes = {key: sorted(value) for key, value in changes.items()}
+    index.changes["embedded_texts"] = builder.embedded
+    return index
+
+
+def subset(index: Index, keep: Callable[[str], bool]) -> Index:
+    """A new in-memory index of the documents whose source `keep` accepts, reusing their vectors
+    (nothing is re-embedded; BM25 statistics are recomputed for the smaller corpus)."""
+    ids = np.array([p.id for p in index.passages if keep(p.source)], dtype=np.int64)
+    if not len(ids):
+        raise CorpusError("no passages left: the subset keeps none of the index's documents")
+    builder = _Builder(index.store.dimension, None, progress=False)
+    builder.reuse(index, ids)
+    store, window_passage, sentence_vectors = builder.finish()
+    documents = {s: d for s, d in index.manifest["documents"].items() if keep(s)}
+    manifest = dict(index.manifest, documents=documents,
+                    counts={"documents": len(documents), "passages": len(builder.passages),
+                            "windows": len(window_passage), "sentences": len(sentence_vectors)})
+    return Index(manifest, builder.passages, store, window_passage, sentence_vectors)
 
 
 def _passage_record(p: Passage) -> dict:
     return {"id": p.id, "source": p.source, "title": p.title, "paragraph": p.paragraph, "start": p.start,
-            "end": p.end, "text": p.text, "sentences": [list(s) for s in p.sentences]}
+            "end": p.end, "text": p.text, "sentences": [list(s) for s in p.sentences], "page": p.page}
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -242,7 +355,7 @@ def load_index(path: str | Path) -> Index:
             for line in fh:
                 r = json.loads(line)
                 passages.append(Passage(r["id"], r["source"], r["title"], r["paragraph"], r["start"], r["end"],
-                                        r["text"], tuple((s, e) for s, e in r["sentences"])))
+                                        r["text"], tuple((s, e) for s, e in r["sentences"]), r.get("page")))
         store = FaissStore.load(data / "vectors.faiss", manifest["dimension"])
         window_passage = np.load(data / "windows.npy", allow_pickle=False)
         sentence_vectors = np.load(data / "sentences.npy", allow_pickle=False)
@@ -257,8 +370,7 @@ def load_index(path: str | Path) -> Index:
         raise CorruptIndexError(f"index {str(path)!r} is corrupt: its files disagree in size "
                                 f"({len(passages)} passages, {len(store)} vectors, {len(window_passage)} window "
                                 f"ids, {len(sentence_vectors)} sentence vectors). {hint}")
-    return Index(manifest, passages, store, window_passage, sentence_vectors,
-                 BM25Index([p.text for p in passages]), path)
+    return Index(manifest, passages, store, window_passage, sentence_vectors, path)
 
 
 def stale_reasons(manifest: dict, path: Path, *, model: str | None = None,

@@ -47,6 +47,12 @@ class BM25Index:
         """The query's words that occur in the corpus."""
         return [t for t in self.tokenize([query])[0] if t in self._vocab]
 
+    def query_weights(self, query: str) -> dict[str, float]:
+        """Each distinct query word with its idf; a word the corpus lacks gets the highest idf there is
+        (it is rarer than any word it has), so overlap shares count what the documents miss."""
+        unseen = float(np.log1p((self._size + 0.5) / 0.5))
+        return {t: self.idf(t) if t in self._vocab else unseen for t in self.tokenize([query])[0]}
+
     def idf(self, token: str) -> float:
         i = self._vocab.get(token)
         return float(self._idf[i]) if i is not None else 0.0

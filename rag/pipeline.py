@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .answer import Answer, AnswerSettings, extract
 from .embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
-from .errors import RagWarning, StaleIndexError
+from .errors import RagError, RagWarning, StaleIndexError
 from .index import Index, build_index, corpus_folder, load_index, read_manifest, save_index, stale_reasons
 from .retrieval import RetrievalSettings, retrieve
 
@@ -74,11 +74,29 @@ def _embedder_for(model: str | Embedder | None, default: str) -> Embedder:
     return model
 
 
+def _previous(out: Path | None) -> Index | None:
+    """The index already at `out`, to reuse its vectors; None (with a warning if damaged) otherwise."""
+    if out is None or not (out / "manifest.json").exists():
+        return None
+    try:
+        return load_index(out)
+    except RagError as exc:
+        warnings.warn(f"the index at {out} cannot be reused ({exc}); indexing everything again",
+                      RagWarning, stacklevel=3)
+        return None
+
+
 def build(folder: str | Path, out: str | Path | None = None, *, model: str | Embedder | None = None,
-          progress: bool = False) -> QA:
-    """Index every document under `folder` and return a QA over it; saved to `out` when given."""
+          progress: bool = False, store: str = "auto", incremental: bool = True) -> QA:
+    """Index every document under `folder` and return a QA over it; saved to `out` when given.
+
+    If `out` already holds an index of the folder made with the same model, only new and changed
+    documents are embedded (`qa.index.changes` lists what changed); `incremental=False` redoes all.
+    """
     embedder = _embedder_for(model, DEFAULT_MODEL)
-    index = build_index(folder, embedder, progress=progress)
+    out = Path(out) if out is not None else None
+    previous = _previous(out) if incremental else None
+    index = build_index(folder, embedder, progress=progress, previous=previous, store=store)
     if out is not None:
         save_index(index, out)
     return QA(index, embedder)
@@ -106,11 +124,15 @@ def load(path: str | Path | None = None, *, model: str | Embedder | None = None,
                                   f". Rebuild it with: rag index {corpus} --out {path}"
                                   + (f" --model {embedder.name}" if embedder.name != DEFAULT_MODEL else ""))
         warnings.warn(f"index {path} is stale ({'; '.join(reasons)}); rebuilding it", RagWarning, stacklevel=2)
-        index = build_index(corpus, embedder, progress=progress)
+        previous = _previous(path)
+        index = build_index(corpus, embedder, progress=progress, previous=previous,
+                            store="hnsw" if manifest.get("store") == "faiss-hnsw-ip" else "auto")
         try:
             save_index(index, path)
         except OSError as exc:
             warnings.warn(f"could not save the rebuilt index to {path} ({exc}); using it in memory",
                           RagWarning, stacklevel=2)
         return QA(index, embedder)
-    return QA(load_index(path), embedder)
+    index = load_index(path)
+    index.bm25  # noqa: B018 - built now, so that the first question is not the slow one
+    return QA(index, embedder)

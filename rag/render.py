@@ -14,7 +14,7 @@ from .answer import Alternative, Answer, Citation
 
 def _source_line(c: Citation) -> str:
     return (f'<div class="rag-source"><b>{escape(c.title)}</b> · <code>{escape(c.source)}</code>, '
-            f"paragraph {c.paragraph}</div>")
+            f"{c.location}</div>")
 
 
 def highlighted(c: Citation) -> str:
@@ -26,8 +26,8 @@ def highlighted(c: Citation) -> str:
 
 def _alternatives(alternatives: list[Alternative], confidence: float | None) -> str:
     rows = "".join(
-        f"<li>“{escape(a.answer)}” <small>({a.confidence:.2f}; {escape(a.citations[0].title)}, paragraph "
-        f"{a.citations[0].paragraph})</small></li>" for a in alternatives)
+        f"<li>“{escape(a.answer)}” <small>({a.confidence:.2f}; {escape(a.citations[0].title)}, "
+        f"{a.citations[0].location})</small></li>" for a in alternatives)
     head = f"Confidence {confidence:.2f} · " if confidence is not None else ""
     return (f"<details><summary>{head}{len(alternatives)} other candidate answer(s)</summary>"
             f"<ol>{rows}</ol></details>") if alternatives else ""
@@ -37,8 +37,8 @@ def render_answer(answer: Answer, *, sources: int = 3) -> str:
     """HTML for one answer: quote, source, highlighted paragraph, other sources, alternatives."""
     if not answer.answered:
         nearest = "".join(
-            f"<li>{escape(a.citations[0].title)} · <code>{escape(a.citations[0].source)}</code>, paragraph "
-            f"{a.citations[0].paragraph}{highlighted(a.citations[0])}</li>"
+            f"<li>{escape(a.citations[0].title)} · <code>{escape(a.citations[0].source)}</code>, "
+            f"{a.citations[0].location}{highlighted(a.citations[0])}</li>"
             for a in answer.alternatives[:sources])
         more = f"<p>You may want to read:</p><ul>{nearest}</ul>" if nearest else ""
         return f'<div class="rag-answer rag-declined"><p><b>The documents don\'t say.</b></p>{more}</div>'

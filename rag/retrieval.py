@@ -1,4 +1,12 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates, fused into one ranking."""
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates, fused by a weighted sum of scores.
+
+A passage's fused score is
+    dense_weight * (best cosine of its windows)
+  + lexical_weight * (its BM25 score / the best BM25 score for this question)
+  + sentence_weight * (best cosine of one of its sentences).
+The weights were tuned on half of SQuAD-open (even-numbered articles) and reported on the other
+half; see README "Evaluation". They replaced reciprocal-rank fusion (R@1 0.769 -> 0.829).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +19,10 @@ from .index import Index
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    candidates: int = 50  # taken from each retriever before fusion
-    rrf_k: float = 60.0  # reciprocal-rank fusion constant
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.0
+    candidates: int = 100  # taken from each retriever before fusion
+    dense_weight: float = 0.5
+    lexical_weight: float = 0.6
+    sentence_weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -23,37 +31,48 @@ class Hit:
     score: float  # fused score, higher is better
     dense: float  # best cosine similarity between the question and the passage's windows
     lexical: float  # BM25 score
+    sentence: float  # best cosine similarity between the question and one of the passage's sentences
+
+
+def _max_by_group(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """max(values[s:e]) for each group, where `values` holds the groups back to back."""
+    offsets = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
+    return np.maximum.reduceat(values, offsets).astype(np.float32)
+
+
+def _rows(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])
 
 
 def dense_scores(index: Index, query: np.ndarray, passage_ids: np.ndarray) -> np.ndarray:
     """Exact best window cosine for the given passages (windows are stored in passage order)."""
     starts = np.searchsorted(index.window_passage, passage_ids, side="left")
     ends = np.searchsorted(index.window_passage, passage_ids, side="right")
-    rows = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])
-    sims = index.store.index.reconstruct_batch(rows) @ query
-    best = np.maximum.reduceat(sims, np.concatenate([[0], np.cumsum(ends - starts)[:-1]]))
-    return best.astype(np.float32)
+    return _max_by_group(index.store.vectors(_rows(starts, ends)) @ query, starts, ends)
 
 
-def _ranks(values: np.ndarray) -> np.ndarray:
-    order = np.argsort(-values, kind="stable")
-    ranks = np.empty(len(values), dtype=np.float64)
-    ranks[order] = np.arange(1, len(values) + 1)
-    return ranks
+def sentence_scores(index: Index, query: np.ndarray, passage_ids: np.ndarray) -> np.ndarray:
+    """Best sentence cosine for the given passages."""
+    starts = index.sentence_start[passage_ids]
+    ends = starts + index.sentence_count[passage_ids]
+    return _max_by_group(index.sentence_vectors[_rows(starts, ends)] @ query, starts, ends)
 
 
 def retrieve(index: Index, query: np.ndarray, question: str, *, k: int = 10,
              settings: RetrievalSettings = RetrievalSettings()) -> list[Hit]:
     """The `k` best passages for a question whose unit vector is `query`."""
     n = len(index.passages)
-    scores, rows = index.store.search(query[None, :], min(settings.candidates * 2, len(index.store)))
+    _, rows = index.store.search(query[None, :], min(settings.candidates * 2, len(index.store)))
     dense_ids = index.window_passage[rows[0][rows[0] >= 0]]
     lexical = index.bm25.scores(question)
     top_lexical = np.argpartition(-lexical, min(settings.candidates, n) - 1)[:settings.candidates]
     top_lexical = top_lexical[lexical[top_lexical] > 0]
     ids = np.unique(np.concatenate([dense_ids[:settings.candidates * 2], top_lexical]))
     dense = dense_scores(index, query, ids)
-    fused = (settings.dense_weight / (settings.rrf_k + _ranks(dense))
-             + settings.lexical_weight / (settings.rrf_k + _ranks(lexical[ids])))
+    sentence = sentence_scores(index, query, ids)
+    best_lexical = float(lexical.max()) or 1.0
+    fused = (settings.dense_weight * dense + settings.lexical_weight * lexical[ids] / best_lexical
+             + settings.sentence_weight * sentence)
     order = np.argsort(-fused, kind="stable")[:k]
-    return [Hit(int(ids[i]), float(fused[i]), float(dense[i]), float(lexical[ids[i]])) for i in order]
+    return [Hit(int(ids[i]), float(fused[i]), float(dense[i]), float(lexical[ids[i]]), float(sentence[i]))
+            for i in order]

@@ -76,3 +76,40 @@ def test_in_scope_question_cites_the_right_document_first(case, seeds_answers, r
 def test_out_of_scope_question_is_declined(case, seeds_answers):
     answer = seeds_answers[case["question"]]
     assert not answer.answered, answer.answer
+
+
+LETTER = "001_550ab6adec92fdfa.txt"
+
+
+@pytest.fixture(scope="module")
+def letter_formats(tmp_path_factory, seeds_qa):
+    """The seed letter as .txt, .pdf (running header, page footer, 3 pages) and .docx, each indexed alone."""
+    from tests.fixtures import latin1, make_docx, make_pdf
+
+    text = (ROOT / "seeds" / LETTER).read_text(encoding="utf-8")
+    blocks = [b.strip() for b in text.split("\n\n") if b.strip()]
+    files = {
+        "letter.txt": latin1(text).encode("latin-1"),
+        "letter.pdf": make_pdf(blocks, header="Lord Alton of Liverpool - correspondence", footer=True),
+        "letter.docx": make_docx([("title", blocks[0])] + [("p", latin1(b)) for b in blocks[1:]]),
+    }
+    indexes = {}
+    for name, data in files.items():
+        folder = tmp_path_factory.mktemp(name.replace(".", "-"))
+        (folder / name).write_bytes(data)
+        indexes[name] = rag.build(folder, model=seeds_qa.embedder)
+    return indexes
+
+
+@pytest.mark.parametrize("case", [q for q in QUESTIONS if q.get("source") == LETTER and not q.get("known_failure")],
+                         ids=lambda q: q["question"][:40])
+def test_pdf_and_docx_versions_of_a_seed_answer_the_same_with_page_citations(case, letter_formats):
+    from tests.fixtures import latin1
+
+    answers = {name: qa.ask(case["question"]) for name, qa in letter_formats.items()}
+    expected = latin1(answers["letter.txt"].answer)
+    assert answers["letter.txt"].answered
+    pdf, docx = answers["letter.pdf"], answers["letter.docx"]
+    assert latin1(pdf.answer) == expected and latin1(docx.answer) == expected
+    assert pdf.citations[0].page in (1, 2, 3) and pdf.citations[0].location.startswith("page ")
+    assert docx.citations[0].page is None

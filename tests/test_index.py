@@ -140,3 +140,67 @@ def test_long_paragraphs_are_windowed(tmp_path):
     qa = rag.QA(index, embedder)
     answer = qa.ask("What does sentence 39 talk about topic39?")
     assert answer.answered and "topic39" in answer.answer
+
+
+class CountingEmbedder(HashingEmbedder):
+    """Counts the texts it embeds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def encode(self, texts, *, batch_size=64, progress=False):
+        self.texts.extend(texts)
+        return super().encode(texts, batch_size=batch_size, progress=progress)
+
+
+def test_incremental_reindex_embeds_only_new_and_changed_documents(corpus, tmp_path):
+    embedder = CountingEmbedder()
+    out = tmp_path / "index"
+    first = rag.build(corpus, out, model=embedder)
+    assert first.index.changes["added"] == ["cats.txt", "rivers.md", "volcano.txt"]
+    (corpus / "cats.txt").write_text("Cats\n\nA group of cats is called a clowder. Kittens are young cats.\n")
+    (corpus / "new.txt").write_text("Penguins live in the southern hemisphere and cannot fly.\n")
+    (corpus / "volcano.txt").unlink()
+    embedder.texts.clear()
+    again = rag.build(corpus, out, model=embedder)
+    changes = again.index.changes
+    assert {k: changes[k] for k in ("added", "updated", "removed", "unchanged")} == {
+        "added": ["new.txt"], "updated": ["cats.txt"], "removed": ["volcano.txt"], "unchanged": ["rivers.md"]}
+    assert not any("Danube" in t or "Rhine" in t for t in embedder.texts)  # rivers.md was not embedded again
+    assert changes["embedded_texts"] == len(embedder.texts) == 5  # 2 paragraphs + 3 sentences of the two files
+    scratch = rag.build(corpus, tmp_path / "scratch", model=HashingEmbedder(), incremental=False)
+    for question in ["Where does the Rhine rise?", "What is a group of cats called?", "Where do penguins live?",
+                     "Where is Mount Etna?"]:
+        assert again.ask(question).to_dict() == scratch.ask(question).to_dict()
+    assert load_index(out).manifest["documents"] == scratch.index.manifest["documents"]
+
+
+def test_index_command_prints_what_changed(corpus, tmp_path, embedder, monkeypatch, capsys):
+    from rag import cli, pipeline
+
+    monkeypatch.setattr(pipeline, "_embedder_for", lambda model, default: embedder)
+    out = tmp_path / "index"
+    assert cli.main(["index", str(corpus), "--out", str(out), "--quiet"]) == 0
+    (corpus / "new.txt").write_text("Penguins live in the southern hemisphere and cannot fly.\n")
+    capsys.readouterr()
+    assert cli.main(["index", str(corpus), "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("documents: 1 added, 0 updated, 0 removed, 3 unchanged; 2 texts embedded in ")
+    assert "  added: new.txt\n" in printed
+    assert cli.main(["index", str(corpus), "--out", str(out), "--quiet", "--full"]) == 0
+    assert capsys.readouterr().out.startswith("documents: 4 added, 0 updated, 0 removed, 0 unchanged")
+
+
+def test_approximate_store_is_recorded_and_loads(corpus, tmp_path, embedder):
+    out = tmp_path / "index"
+    qa = rag.build(corpus, out, model=embedder, store="hnsw")
+    assert qa.index.manifest["store"] == "faiss-hnsw-ip"
+    loaded = load_index(out)
+    assert loaded.store.kind == "faiss-hnsw-ip" and loaded.manifest["store"] == "faiss-hnsw-ip"
+    exact = rag.build(corpus, tmp_path / "exact", model=embedder, store="flat")
+    assert exact.index.manifest["store"] == "faiss-flat-ip"
+    question = "How many countries does the Danube flow through?"
+    assert rag.QA(loaded, embedder).ask(question).to_dict() == exact.ask(question).to_dict()
+    with pytest.raises(ValueError, match="unknown store 'ivf': use auto, flat or hnsw"):
+        rag.build(corpus, model=embedder, store="ivf")

@@ -1,6 +1,24 @@
+import json
+from pathlib import Path
+
 import pytest
 
-from rag.evaluate import contains_answer, normalize, rank_of, recall_and_mrr
+import rag
+from rag import cli
+from rag.evaluate import (
+    contains_answer,
+    evaluate,
+    gold_passages,
+    load_squad,
+    normalize,
+    plot,
+    rank_of,
+    recall_and_mrr,
+    threshold_answering,
+    threshold_declining,
+)
+from rag.index import subset
+from tests.conftest import write_corpus
 
 
 def test_known_ranks_give_known_recall_and_mrr():
@@ -23,3 +41,93 @@ def test_squad_normalization_and_containment():
 def test_no_questions_is_a_clear_error():
     with pytest.raises(ValueError, match="no questions to score"):
         recall_and_mrr([])
+
+
+def test_thresholds_answer_or_decline_the_asked_share():
+    scores = [float(s) for s in range(1, 21)]  # 20 questions scoring 1..20
+    threshold = threshold_answering(scores, answered=0.95)
+    assert threshold == 2.0  # 19 of 20 score >= 2
+    assert sum(s >= threshold for s in scores) / len(scores) == 0.95
+    threshold = threshold_declining(scores, declined=0.90)
+    assert 18.0 < threshold < 18.001  # 1..18 are below it: 18 of 20 declined
+    assert sum(s < threshold for s in scores) / len(scores) == 0.90
+    with pytest.raises(ValueError, match="no in-corpus questions"):
+        threshold_answering([])
+    with pytest.raises(ValueError, match="no held-out questions"):
+        threshold_declining([])
+
+
+def _squad(articles: list[list[tuple[str, list[tuple[str, str]]]]]) -> dict:
+    return {"version": "1.1", "data": [
+        {"title": f"Article {i}", "paragraphs": [
+            {"context": context,
+             "qas": [{"id": f"{i}-{j}-{k}", "question": q, "answers": [{"text": a, "answer_start": 0}]}
+                     for k, (q, a) in enumerate(qas)]}
+            for j, (context, qas) in enumerate(paragraphs)]}
+        for i, paragraphs in enumerate(articles)]}
+
+
+TOPICS = ["volcano lava eruption", "glacier ice valley", "desert sand dune", "river delta silt",
+          "forest canopy fern", "reef coral fish"]
+
+
+def _tiny_squad(tmp_path: Path) -> Path:
+    articles = []
+    for i, topic in enumerate(TOPICS):
+        a, b, c = topic.split()
+        articles.append([
+            (f"The {a} near town {i} is famous for its {b}. Visitors come every summer.",
+             [(f"What is the {a} near town {i} famous for?", b)]),
+            (f"Scientists measured the {c} of the {a} in {1900 + i}. They published a report.",
+             [(f"When did scientists measure the {c} of the {a}?", str(1900 + i))]),
+        ])
+    path = tmp_path / "tiny-squad.json"
+    path.write_text(json.dumps(_squad(articles)), encoding="utf-8")
+    return path
+
+
+def test_load_squad_writes_one_file_per_article_and_maps_gold_paragraphs(tmp_path, embedder):
+    questions = load_squad(_tiny_squad(tmp_path), tmp_path / "corpus")
+    assert sorted(p.name for p in (tmp_path / "corpus").iterdir())[:2] == ["000_Article_0.txt", "001_Article_1.txt"]
+    assert len(questions) == 12
+    q = questions[1]
+    assert (q.source, q.paragraph, q.answers, q.split, q.held_out) == ("000_Article_0.txt", 2, ("1900",), "tune", False)
+    assert questions[-1].split == "report" and [q.article for q in questions if q.held_out] == [4, 4]
+    qa = rag.build(tmp_path / "corpus", model=embedder)
+    gold = gold_passages(qa.index.passages, questions)
+    assert [qa.index.passages[g].text for g in gold[:2]] == [
+        "The volcano near town 0 is famous for its lava. Visitors come every summer.",
+        "Scientists measured the eruption of the volcano in 1900. They published a report."]
+
+
+def test_evaluate_reports_every_number_on_a_tiny_squad(tmp_path, embedder):
+    questions = load_squad(_tiny_squad(tmp_path), tmp_path / "corpus")
+    qa = rag.build(tmp_path / "corpus", model=embedder)
+    report = evaluate(qa, questions)
+    everything = report["all"]
+    assert report["questions"] == everything["questions"] == 12
+    assert everything["retrieval"]["hybrid"]["recall@20"] == 1.0  # 12 passages: gold is always in the top 20
+    assert 0 < everything["retrieval"]["hybrid"]["recall@1"] <= 1.0
+    assert everything["held_out_questions"] == 2  # article 4 is left out of the second index
+    assert report["tune"]["questions"] + report["report"]["questions"] == 12
+    assert report["threshold"]["chosen"] is not None and report["threshold"]["answers_95"] is not None
+    assert set(report["latency_ms"]) == {"ask", "floor"}
+    assert len(report["ranks"]["bm25"]) == 12
+    table = cli._eval_table(report)
+    assert "SQuAD-open: 12 questions against 12 passages" in table
+    assert "held-out-article questions declined" in table and "all hybrid" in table
+    png = plot(report, tmp_path / "recall.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_subset_reuses_vectors_and_keeps_answers(tmp_path, embedder):
+    qa = rag.build(write_corpus(tmp_path / "docs"), model=embedder)
+    calls = embedder.calls
+    small = subset(qa.index, lambda source: source != "cats.txt")
+    assert embedder.calls == calls  # nothing re-embedded
+    assert {p.source for p in small.passages} == {"rivers.md", "volcano.txt"}
+    assert [p.id for p in small.passages] == list(range(len(small.passages)))
+    assert small.manifest["counts"]["passages"] == len(small.passages)
+    reduced = rag.QA(small, embedder)
+    assert reduced.ask("Where does the Rhine rise?").answer == qa.ask("Where does the Rhine rise?").answer
+    assert not reduced.ask("What is a group of cats called?").answered

@@ -1,0 +1,50 @@
+"""Word documents (.docx), read with python-docx: paragraphs and tables in document order,
+headings (Heading n and Title styles) marked as headings."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import docx
+from docx.opc.exceptions import PackageNotFoundError
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from .base import Extracted, UnreadableFile
+
+
+def _is_heading(paragraph: Paragraph) -> bool:
+    style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    return style.startswith("Heading") or style == "Title"
+
+
+def docx_blocks(document) -> list[str]:
+    blocks: list[str] = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Paragraph):
+            text = " ".join(item.text.split())
+            if text:
+                blocks.append(f"# {text}" if _is_heading(item) else text)
+        elif isinstance(item, Table):
+            for row in item.rows:
+                cells = list(dict.fromkeys(" ".join(c.text.split()) for c in row.cells))
+                if any(cells):
+                    blocks.append(" | ".join(c for c in cells if c))
+    return blocks
+
+
+class DocxLoader:
+    extensions = (".docx",)
+
+    def load(self, data: bytes, name: str) -> Extracted:
+        if not data.strip():
+            raise UnreadableFile("it is empty")
+        try:
+            document = docx.Document(io.BytesIO(data))
+            blocks = docx_blocks(document)
+        except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            raise UnreadableFile(f"it is not a readable Word document ({exc or type(exc).__name__})") from exc
+        if not blocks:
+            raise UnreadableFile("the Word document has no text")
+        return Extracted("\n\n".join(blocks) + "\n")

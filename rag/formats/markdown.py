@@ -1,0 +1,57 @@
+"""Markdown, parsed with markdown-it-py (CommonMark): headings, paragraphs, list items, quotes and
+table cells become paragraphs of plain text; code blocks, HTML blocks and images are left out."""
+
+from __future__ import annotations
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from .base import Extracted
+from .text import decode_prose
+
+_PARSER = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+
+
+def _inline_text(token: Token) -> str:
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" " if child.type == "softbreak" else "\n")
+        elif child.type == "html_inline" and child.content.lower().startswith("<br"):
+            parts.append(" ")
+    return " ".join("".join(parts).split())
+
+
+def markdown_blocks(source: str) -> list[str]:
+    """The document's text blocks in reading order, headings marked with '# '."""
+    blocks: list[str] = []
+    tokens = _PARSER.parse(source)
+    heading = False
+    row: list[str] | None = None
+    for token in tokens:
+        if token.type == "heading_open":
+            heading = True
+        elif token.type == "heading_close":
+            heading = False
+        elif token.type == "tr_open":
+            row = []
+        elif token.type == "tr_close" and row is not None:
+            if any(row):
+                blocks.append(" | ".join(cell for cell in row if cell))
+            row = None
+        elif token.type == "inline":
+            text = _inline_text(token)
+            if row is not None:
+                row.append(text)
+            elif text:
+                blocks.append(f"# {text}" if heading else text)
+    return blocks
+
+
+class MarkdownLoader:
+    extensions = (".md", ".markdown")
+
+    def load(self, data: bytes, name: str) -> Extracted:
+        return Extracted("\n\n".join(markdown_blocks(decode_prose(data, name))) + "\n")

@@ -1,0 +1,221 @@
+"""The bad-input matrix: each broken input gets a clear message, and the existing index stays
+intact and loadable afterwards. Runs through the CLI (`rag index`) as a user would."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import rag
+from rag import cli, pipeline
+from rag.errors import CorruptIndexError, StaleIndexError
+from rag.index import load_index
+from tests.conftest import HashingEmbedder, write_corpus
+from tests.fixtures import make_pdf, make_scanned_pdf
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTION = "How many countries does the Danube flow through?"
+ANSWER = "The Danube flows through ten countries before reaching the Black Sea."
+PARAGRAPH = ["The harbour of Valletta was fortified by the Knights of Malta after the siege of 1565. "
+             "Its walls are still standing today."]
+
+
+@pytest.fixture
+def indexed(tmp_path, embedder, monkeypatch):
+    """A corpus with a good index beside it; `run()` re-indexes through the CLI."""
+    monkeypatch.setattr(pipeline, "_embedder_for", lambda model, default: embedder)
+    corpus = write_corpus(tmp_path / "docs")
+    out = tmp_path / "index"
+    assert cli.main(["index", str(corpus), "--out", str(out), "--quiet"]) == 0
+    return corpus, out
+
+
+def run(corpus: Path, out: Path, capsys) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = cli.main(["index", str(corpus), "--out", str(out), "--quiet"])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_intact(out: Path, embedder) -> None:
+    index = load_index(out)
+    assert {"cats.txt", "rivers.md", "volcano.txt"} <= set(index.manifest["documents"])
+    assert rag.QA(index, embedder).ask(QUESTION).answer == ANSWER
+
+
+def _truncated_pdf() -> bytes:
+    whole = make_pdf(PARAGRAPH * 3)
+    return whole[:len(whole) // 3]
+
+
+def _junk_docx() -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("junk.bin", os.urandom(2048))
+        archive.writestr("notes.txt", "not a word document")
+    return out.getvalue()
+
+
+SKIPPED = [
+    ("empty.txt", b"", "empty.txt: skipped, it is empty"),
+    ("blank.txt", b"  \n\t\n   \n", "blank.txt: skipped, it is empty"),
+    ("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01", "photo.txt: skipped, it looks binary "
+                                                                       "(it contains NUL bytes)"),
+    ("secret.pdf", lambda: make_pdf(PARAGRAPH, password="hunter2"),
+     "secret.pdf: skipped, the PDF is encrypted with a password: save an unencrypted copy to index it"),
+    ("scan.pdf", make_scanned_pdf, "scan.pdf: skipped, its 2 page(s) have no text layer (a scanned PDF?): "
+                                   "run OCR on it first"),
+    ("cut.pdf", _truncated_pdf, "cut.pdf: skipped, it is not a readable PDF (truncated or damaged"),
+    ("report.docx", _junk_docx, "report.docx: skipped, it is not a readable Word document"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), SKIPPED, ids=[row[0] for row in SKIPPED])
+def test_unreadable_file_is_skipped_with_its_reason(indexed, embedder, capsys, name, content, message):
+    corpus, out = indexed
+    (corpus / name).write_bytes(content() if callable(content) else content)
+    code, stdout, stderr = run(corpus, out, capsys)
+    assert code == 0
+    assert f"warning: {message}" in stderr
+    assert "0 added, 0 updated, 0 removed, 3 unchanged" in stdout
+    assert_intact(out, embedder)
+    assert name in load_index(out).manifest["skipped"]
+
+
+@pytest.mark.parametrize(("name", "data", "warning"), [
+    ("latin.txt", "Le café de la Pâquerette ouvre à sept heures.".encode("latin-1"),
+     "latin.txt: not valid UTF-8; decoded as Windows-1252/Latin-1"),
+    ("utf16.txt", codecs.BOM_UTF16_LE + "Le café de la Pâquerette ouvre à sept heures.".encode("utf-16-le"), None),
+], ids=["latin-1", "utf-16-bom"])
+def test_non_utf8_text_is_decoded_and_indexed(indexed, embedder, capsys, name, data, warning):
+    corpus, out = indexed
+    (corpus / name).write_bytes(data)
+    code, stdout, stderr = run(corpus, out, capsys)
+    assert code == 0 and "1 added" in stdout
+    assert (f"warning: {warning}" in stderr) if warning else ("warning" not in stderr)
+    assert rag.load(out, model=embedder).ask("Quand le café de la Pâquerette ouvre-t-il?").answer == \
+        "Le café de la Pâquerette ouvre à sept heures."
+    assert_intact(out, embedder)
+
+
+def test_a_50_mb_text_file_is_skipped_by_size(indexed, embedder, capsys):
+    corpus, out = indexed
+    with open(corpus / "huge.txt", "wb") as fh:
+        fh.write(b"All work and no play makes a very dull text file indeed.\n" * (50 * 2**20 // 57 + 1))
+    code, stdout, stderr = run(corpus, out, capsys)
+    assert code == 0
+    assert "warning: huge.txt: skipped, it is 50.0 MB and the limit for one file is 25 MB (split it, or raise " \
+           "RAG_MAX_FILE_MB)" in stderr
+    assert_intact(out, embedder)
+
+
+def test_a_symlink_loop_in_the_folder_is_not_followed(indexed, embedder, capsys):
+    corpus, out = indexed
+    (corpus / "loop").symlink_to(corpus, target_is_directory=True)
+    (corpus / "a.txt").symlink_to(corpus / "b.txt")
+    (corpus / "b.txt").symlink_to(corpus / "a.txt")
+    code, stdout, stderr = run(corpus, out, capsys)
+    assert code == 0
+    assert "warning: a.txt: skipped, cannot be read (Too many levels of symbolic links)" in stderr
+    assert "0 added, 0 updated, 0 removed, 3 unchanged" in stdout
+    assert_intact(out, embedder)
+
+
+def test_a_file_that_disappears_during_indexing(indexed, embedder, capsys, monkeypatch):
+    corpus, out = indexed
+    (corpus / "brief.txt").write_text("A short note that is deleted while the folder is being read.")
+    from rag import documents
+
+    real_list_files = documents.list_files
+
+    def list_then_delete(folder, loaders):
+        found = real_list_files(folder, loaders)
+        (corpus / "brief.txt").unlink(missing_ok=True)
+        return found
+
+    monkeypatch.setattr(documents, "list_files", list_then_delete)
+    code, stdout, stderr = run(corpus, out, capsys)
+    assert code == 0
+    assert "warning: brief.txt: skipped, it disappeared while the folder was being read" in stderr
+    assert_intact(out, embedder)
+
+
+KILLED_BUILD = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+import rag
+from rag import index as index_module
+from tests.conftest import HashingEmbedder
+
+def stall(folder):
+    Path({marker!r}).write_text("saving")
+    time.sleep(60)
+
+index_module._fsync_tree = stall
+rag.build({corpus!r}, {out!r}, model=HashingEmbedder(), incremental=False)
+"""
+
+
+def test_a_process_killed_in_the_middle_of_indexing_leaves_the_previous_index(indexed, embedder, tmp_path):
+    corpus, out = indexed
+    (corpus / "harbour.txt").write_text(PARAGRAPH[0])
+    marker = tmp_path / "saving.marker"
+    script = KILLED_BUILD.format(root=str(ROOT), marker=str(marker), corpus=str(corpus), out=str(out))
+    process = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the indexing process never reached the save"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    assert any(p.name.startswith(".tmp-") for p in out.iterdir())  # the half-written save is left behind
+    assert_intact(out, embedder)
+    assert "harbour.txt" not in load_index(out).manifest["documents"]
+    rag.build(corpus, out, model=embedder)  # the next save clears the leftovers
+    assert not any(p.name.startswith(".tmp-") for p in out.iterdir())
+    assert "harbour.txt" in load_index(out).manifest["documents"]
+
+
+def test_a_manifest_edited_into_invalid_json(indexed, embedder, capsys):
+    corpus, out = indexed
+    manifest = out / "manifest.json"
+    manifest.write_text(manifest.read_text()[:-40] + ",,, }")
+    with pytest.raises(CorruptIndexError) as error:
+        load_index(out)
+    assert "manifest.json is not valid JSON" in str(error.value)
+    assert f"Rebuild it with: rag index FOLDER --out {out}" in str(error.value)
+    capsys.readouterr()
+    assert cli.main(["ask", "--index", str(out), QUESTION]) == 1
+    assert "manifest.json is not valid JSON" in capsys.readouterr().err
+    code, stdout, stderr = run(corpus, out, capsys)
+    assert code == 0 and "cannot be reused" in stderr and "indexing everything again" in stderr
+    assert "3 added" in stdout
+    assert_intact(out, embedder)
+
+
+def test_an_index_built_with_another_model(indexed, embedder, monkeypatch):
+    corpus, out = indexed
+    monkeypatch.undo()  # let `model=` through
+    other = HashingEmbedder(dimension=128, name="test/other-model")
+    with pytest.raises(StaleIndexError) as error:
+        rag.load(out, model=other)
+    assert str(error.value) == (f"index {str(out)!r} is stale: it was built with model 'test/hashing-256', but "
+                                f"'test/other-model' was asked for. Rebuild it with: rag index {corpus} --out {out} "
+                                f"--model test/other-model")
+    assert_intact(out, embedder)  # refusing it changed nothing
+    json.loads((out / "manifest.json").read_text())

@@ -1,0 +1,149 @@
+"""Format loaders: PDF, DOCX, HTML and Markdown files built in code, read into paragraphs."""
+
+from __future__ import annotations
+
+import pytest
+
+import rag
+from rag.chunking import split_paragraphs
+from rag.documents import load_documents
+from rag.errors import RagWarning
+from rag.formats.pdf import _page_text
+from tests.conftest import write_corpus
+from tests.fixtures import make_docx, make_pdf
+
+LETTER = [
+    "Letter to the Council",
+    "Dear Councillor",
+    "The river Wandle was cleaned by three hundred volunteers in the spring of 2021. They removed "
+    "two tonnes of rubbish from its banks and planted reeds along the eastern bend near the mill.",
+    "The council has agreed to fund a new footbridge over the river. Work on the bridge starts in "
+    "March and should be finished before the summer holidays begin in the borough.",
+    "Local schools will adopt a stretch of the river each and measure its water quality every month, "
+    "publishing their results on a shared noticeboard in the library.",
+]
+
+
+def _paragraphs(doc) -> list[tuple[str, str]]:
+    return [(p.role, p.text) for p in split_paragraphs(doc.text)]
+
+
+def test_pdf_paragraphs_pages_and_running_headers_removed(tmp_path):
+    pdf = make_pdf(LETTER, header="Wandle Trust - Correspondence", footer=True, break_before={4})
+    [doc] = load_documents(write_corpus(tmp_path / "docs", {"letter.pdf": pdf}))
+    body = [text for role, text in _paragraphs(doc) if role == "body"]
+    assert body == LETTER[2:]  # wrapped lines re-joined, one paragraph each
+    assert "Wandle Trust" not in doc.text and "Page 1" not in doc.text and "Page 2" not in doc.text
+    assert len(doc.page_starts) == 2
+    starts = {p.text[:20]: doc.page_at(p.start) for p in split_paragraphs(doc.text)}
+    assert starts[LETTER[2][:20]] == 1 and starts[LETTER[4][:20]] == 2
+
+
+def test_pdf_citation_names_the_page(tmp_path, embedder):
+    pdf = make_pdf(LETTER, footer=True, break_before={3, 4})
+    qa = rag.build(write_corpus(tmp_path / "docs", {"letter.pdf": pdf}), model=embedder)
+    answer = qa.ask("When does work on the footbridge over the river start?")
+    assert answer.answer == "Work on the bridge starts in March and should be finished before the summer holidays " \
+                            "begin in the borough."
+    citation = answer.citations[0]
+    assert (citation.page, citation.location) == (2, "page 2, paragraph 4")
+
+
+def test_pdf_hyphenated_line_breaks_are_joined():
+    lines = ["The committee of the inter-", "national union met in Ge-", "neva, as it does each year", "in May.",
+             "A short line ends a paragraph.", "", "A well-known fact."]
+    assert _page_text(lines) == ("The committee of the international union met in Geneva, as it does each year in May."
+                                 "\nA short line ends a paragraph.\n\nA well-known fact.")
+
+
+def test_docx_headings_paragraphs_and_tables(tmp_path):
+    docx = make_docx([("title", "Annual Report"), ("h1", "Rivers"), ("p", LETTER[2]), ("h2", "Bridges"),
+                      ("p", LETTER[3])], table=[["Year", "Volunteers"], ["2021", "300"]])
+    [doc] = load_documents(write_corpus(tmp_path / "docs", {"report.docx": docx}))
+    assert _paragraphs(doc) == [("heading", "Annual Report"), ("heading", "Rivers"), ("body", LETTER[2]),
+                                ("heading", "Bridges"), ("body", LETTER[3]), ("heading", "Year | Volunteers"),
+                                ("heading", "2021 | 300")]
+
+
+def test_docx_title_comes_from_its_first_heading(tmp_path, embedder):
+    docx = make_docx([("title", "Annual Report"), ("p", LETTER[2])])
+    qa = rag.build(write_corpus(tmp_path / "docs", {"report.docx": docx}), model=embedder)
+    assert qa.titles == {"report.docx": "Annual Report"}
+
+
+HTML = """<!doctype html><html><head><title>Wandle news</title><style>p { color: red }</style>
+<script>var tracking = "The river is closed";</script></head>
+<body><nav><a href="/">Home</a> <a href="/about">About us and our river work</a></nav>
+<header><h1>Site banner</h1></header>
+<main><h1>Volunteers clean the Wandle</h1>
+<p>The river Wandle was cleaned by <b>three hundred</b> volunteers in the spring of 2021.</p>
+<ul><li>They removed two tonnes of rubbish.</li><li>They planted reeds near the mill.</li></ul>
+<p>Water &amp; wildlife both benefit, says the trust.<br>Fish returned within a year.</p>
+<!-- a comment that is not text --></main>
+<aside>Related posts: ten best walks</aside><footer>Copyright 2024 Wandle Trust</footer></body></html>"""
+
+
+def test_html_main_text_only(tmp_path):
+    [doc] = load_documents(write_corpus(tmp_path / "docs", {"news.html": HTML}))
+    assert _paragraphs(doc) == [
+        ("heading", "Volunteers clean the Wandle"),
+        ("body", "The river Wandle was cleaned by three hundred volunteers in the spring of 2021."),
+        ("body", "They removed two tonnes of rubbish."),
+        ("body", "They planted reeds near the mill."),
+        ("body", "Water & wildlife both benefit, says the trust. Fish returned within a year."),
+    ]
+    for chrome in ("tracking", "color", "Home", "Site banner", "Related posts", "Copyright", "comment"):
+        assert chrome not in doc.text
+
+
+def test_html_without_main_text_is_skipped_with_the_reason(tmp_path):
+    folder = write_corpus(tmp_path / "docs", {"menu.htm": "<html><body><nav>Home | About</nav>"
+                                                          "<script>x()</script></body></html>",
+                                              "ok.txt": "A sentence that is fine to index here."})
+    with pytest.warns(RagWarning, match=r"menu.htm: skipped, the page has no main text \(only navigation, "
+                                        r"scripts or styles\)"):
+        assert [d.source for d in load_documents(folder)] == ["ok.txt"]
+
+
+MARKDOWN = """---
+# Wandle *river* notes
+
+The river [Wandle](https://example.org/wandle) was cleaned by **three hundred** volunteers.
+It flows into the `Thames` at Wandsworth.
+
+```python
+print("code is not prose")
+```
+
+> Fish returned within a year, says the trust.
+
+- Reeds were planted near the mill.
+- Two tonnes of rubbish were removed.
+
+| Year | Volunteers |
+|------|------------|
+| 2021 | 300        |
+
+<div>raw html block</div>
+"""
+
+
+def test_markdown_is_parsed_not_pattern_matched(tmp_path):
+    [doc] = load_documents(write_corpus(tmp_path / "docs", {"notes.md": MARKDOWN}))
+    assert _paragraphs(doc) == [
+        ("heading", "Wandle river notes"),
+        ("body", "The river Wandle was cleaned by three hundred volunteers. It flows into the Thames at Wandsworth."),
+        ("body", "Fish returned within a year, says the trust."),
+        ("body", "Reeds were planted near the mill."),
+        ("body", "Two tonnes of rubbish were removed."),
+        ("heading", "Year | Volunteers"),
+        ("heading", "2021 | 300"),
+    ]
+    assert "code is not prose" not in doc.text and "raw html block" not in doc.text
+
+
+def test_unknown_extension_is_skipped_with_one_warning_line(tmp_path):
+    folder = write_corpus(tmp_path / "docs", {"sheet.xlsx": b"PK\x03\x04", "ok.txt": "A fine sentence is here."})
+    with pytest.warns(RagWarning) as record:
+        list(load_documents(folder))
+    assert [str(w.message) for w in record] == ["sheet.xlsx: skipped, no loader for '.xlsx' files"]
