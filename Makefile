@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 Q ?= What sanctions did the UK impose on Xinjiang officials?
 
-.PHONY: setup run ask test bench loadtest clean
+.PHONY: setup run ask test eval bench bench-incremental bench-scale loadtest clean
 
 setup: $(VENV)/.installed
 
@@ -25,8 +25,19 @@ ask: setup
 test: setup
 	$(PY) -m pytest
 
+# SQuAD-open evaluation (about 20 minutes on 2 cores, index build included); SQUAD= another path.
+SQUAD ?= ../shared/data/squad-dev-v1.1.json
+eval: setup
+	$(VENV)/bin/rag eval $(SQUAD) --plot docs/squad-recall.png
+
 bench: setup
 	$(PY) benchmarks/bench_core.py
+
+bench-incremental: setup
+	$(PY) benchmarks/bench_incremental.py --squad $(SQUAD)
+
+bench-scale: setup
+	$(PY) benchmarks/bench_scale.py --squad $(SQUAD)
 
 loadtest: setup
 	$(PY) benchmarks/load_test.py

@@ -125,16 +125,16 @@ class SourceFile:
     title: str | None
 
 
-def scan(folder: str | Path, loaders: Sequence[Loader] = DEFAULT_LOADERS, *,
-         max_bytes: int | None = None) -> Iterator[SourceFile]:
-    """Each loadable file under `folder`, one at a time; files that cannot be read (vanished, no
-    permission, over `max_bytes`) are skipped with a RagWarning naming them."""
+def scan(folder: str | Path, loaders: Sequence[Loader] = DEFAULT_LOADERS, *, max_bytes: int | None = None,
+         paths: Sequence[Path] | None = None) -> Iterator[SourceFile]:
+    """Each loadable file under `folder` (or each of `paths`, from `list_files`), one at a time; files
+    that cannot be read (vanished, no permission, over `max_bytes`) are skipped with a RagWarning."""
     folder = Path(folder)
     if not folder.is_dir():
         raise CorpusError(f"document folder {str(folder)!r} does not exist or is not a folder")
     max_bytes = MAX_FILE_BYTES if max_bytes is None else max_bytes
     metadata = read_metadata(folder)
-    for path in list_files(folder, loaders):
+    for path in list_files(folder, loaders) if paths is None else paths:
         source = path.relative_to(folder).as_posix()
         try:
             size = path.stat().st_size

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from . import documents
 from .chunking import ChunkSettings, Passage, chunk_document
 from .documents import fingerprint, read_document, scan, supported_extensions
 from .embedder import Embedder
@@ -188,7 +189,8 @@ def build_index(folder: str | Path, embedder: Embedder, *, progress: bool = Fals
     doc_info: dict[str, dict] = {}
     changes: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
     seen: dict[str, str] = {}
-    for file in tqdm(scan(folder), desc="Reading", unit="file", disable=not progress):
+    paths = documents.list_files(folder) if folder.is_dir() else []
+    for file in tqdm(scan(folder, paths=paths), total=len(paths), desc="Reading", unit="file", disable=not progress):
         seen[file.source] = file.sha256
         old = before.get(file.source)
         if old is not None and old["sha256"] == file.sha256:

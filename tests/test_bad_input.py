@@ -139,8 +139,8 @@ def test_a_file_that_disappears_during_indexing(indexed, embedder, capsys, monke
 
     real_list_files = documents.list_files
 
-    def list_then_delete(folder, loaders):
-        found = real_list_files(folder, loaders)
+    def list_then_delete(folder, *args, **kwargs):
+        found = real_list_files(folder, *args, **kwargs)
         (corpus / "brief.txt").unlink(missing_ok=True)
         return found
 
