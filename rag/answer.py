@@ -109,12 +109,12 @@ def extract(index: Index, question: str, query: np.ndarray, hits: list[Hit],
     for hit in hits[:max(settings.passages, settings.citations)]:
         rows = index.sentence_rows(hit.passage_id)
         sims = index.sentence_vectors[rows] @ query
-        words = index.sentence_words(hit.passage_id)
-        overlap = np.array([sum(w for t, w in terms.items() if t in ws) / total for ws in words])
+        found = [terms.keys() & ws for ws in index.sentence_words(hit.passage_id)]
+        overlap = np.array([sum(terms[t] for t in f) / total for f in found])
         # The same with the sentence before it: "It can waste up to half the carbon" answers a question
         # whose words ("oxygen", "carbon dioxide") are in the previous sentence, which "It" refers to.
-        in_context = np.array([sum(w for t, w in terms.items() if t in ws or t in before) / total
-                               for ws, before in zip(words, [frozenset()] + words[:-1])])
+        in_context = np.array([sum(terms[t] for t in f | before) / total
+                               for f, before in zip(found, [set()] + found[:-1])])
         scores = (settings.sentence_weight * sims + settings.passage_weight * hit.score
                   + settings.overlap_weight * overlap)
         ranks = scores + settings.context_weight * in_context

@@ -159,11 +159,10 @@ def _share(flags: Sequence[bool]) -> float | None:
     return float(np.mean(flags)) if len(flags) else None
 
 
-def _ask_all(qa, questions: Sequence[Question], desc: str, progress: bool, *, k: int) -> list[dict]:
-    """Ask each question once; record the answer, its gold ranks per retrieval mode and timings."""
+def _ask_all(qa, questions: Sequence[Question], desc: str, progress: bool, *, k: int | None) -> list[dict]:
+    """Ask each question once; record the answer, timings and (unless `k` is None) the gold passage's
+    rank in the top `k` of each retrieval mode."""
     from tqdm.auto import tqdm
-
-    from .retrieval import retrieve
 
     index = qa.index
     golds = gold_passages(index.passages, questions)
@@ -176,20 +175,27 @@ def _ask_all(qa, questions: Sequence[Question], desc: str, progress: bool, *, k:
         vector = qa.embedder.encode([q.text])[0]
         index.store.search(vector[None, :], qa.retrieval.candidates * 2)
         floor_s = time.perf_counter() - start
-        hits = retrieve(index, vector, q.text, k=k, settings=qa.retrieval)
-        lexical = index.bm25.scores(q.text)
-        dense = index.store.search(vector[None, :], len(index.store))[1][0]
-        dense_ranking = list(dict.fromkeys(index.window_passage[dense].tolist()))[:k]
         returned = answer.answer or (answer.alternatives[0].answer if answer.alternatives else "")
         rows.append({
             "question": q, "answered": answer.answered, "score": answer.score,
             "correct": answer.answered and contains_answer(returned, q.answers),
             "correct_if_answered": contains_answer(returned, q.answers),
-            "ranks": {"hybrid": rank_of([h.passage_id for h in hits], gold),
-                      "bm25": rank_of(list(np.argsort(-lexical, kind="stable")[:k]), gold),
-                      "dense": rank_of(dense_ranking, gold)},
+            "ranks": None if k is None else _ranks(qa, q.text, vector, gold, k),
             "ask_s": ask_s, "floor_s": floor_s})
     return rows
+
+
+def _ranks(qa, question: str, vector: np.ndarray, gold: int | None, k: int) -> dict[str, int | None]:
+    """The gold passage's rank in the top `k` of the hybrid ranking, BM25 alone and dense alone."""
+    from .retrieval import retrieve
+
+    index = qa.index
+    hits = retrieve(index, vector, question, k=k, settings=qa.retrieval)
+    lexical = index.bm25.scores(question)
+    dense = index.store.search(vector[None, :], len(index.store))[1][0]
+    return {"hybrid": rank_of([h.passage_id for h in hits], gold),
+            "bm25": rank_of(list(np.argsort(-lexical, kind="stable")[:k]), gold),
+            "dense": rank_of(list(dict.fromkeys(index.window_passage[dense].tolist()))[:k], gold)}
 
 
 def _percentiles(seconds: Sequence[float]) -> dict[str, float]:
@@ -207,7 +213,7 @@ def evaluate(qa, questions: Sequence[Question], *, k: int = 20, progress: bool =
     if held:
         reduced = type(qa)(subset(qa.index, lambda source: not is_held_out(source)), qa.embedder,
                            retrieval=qa.retrieval, answering=qa.answering)
-        held_rows = _ask_all(reduced, held, "Held-out articles", progress, k=1)
+        held_rows = _ask_all(reduced, held, "Held-out articles", progress, k=None)
     in_corpus = [r for r in rows if not r["question"].held_out]
     tune_in = [r["score"] for r in in_corpus if r["question"].split == "tune"]
     tune_out = [r["score"] for r in held_rows if r["question"].split == "tune"]

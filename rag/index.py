@@ -92,9 +92,26 @@ class Index:
             self._words[passage_id] = [frozenset(w) for w in self.bm25.tokenize(p.text[s:e] for s, e in p.sentences)]
         return self._words[passage_id]
 
+    def window_ranges(self, passage_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(starts, ends) of each passage's rows in `store` (windows are stored in passage order)."""
+        return (np.searchsorted(self.window_passage, passage_ids, side="left"),
+                np.searchsorted(self.window_passage, passage_ids, side="right"))
+
+    def sentence_ranges(self, passage_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(starts, ends) of each passage's rows in `sentence_vectors`."""
+        starts = self.sentence_start[passage_ids]
+        return starts, starts + self.sentence_count[passage_ids]
+
     def sentence_rows(self, passage_id: int) -> slice:
         start = int(self.sentence_start[passage_id])
         return slice(start, start + len(self.passages[passage_id].sentences))
+
+
+def concat_ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The rows start..end-1 of every range, back to back."""
+    if not len(starts):
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)]).astype(np.int64)
 
 
 def _compatible(manifest: dict, embedder: Embedder, settings: ChunkSettings) -> bool:
@@ -131,18 +148,11 @@ class _Builder:
         self.flush()
         first = len(self.passages)
         self.passages.extend(replace(index.passages[i], id=first + n) for n, i in enumerate(passage_ids))
-        starts = np.searchsorted(index.window_passage, passage_ids, side="left")  # windows are in passage order
-        ends = np.searchsorted(index.window_passage, passage_ids, side="right")
-        rows = (np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)]) if len(passage_ids)
-                else np.zeros(0, np.int64))
+        rows = concat_ranges(*index.window_ranges(passage_ids))
         if len(rows):
             self.store.add(index.store.vectors(rows))
         self.window_passage.append(first + np.searchsorted(passage_ids, index.window_passage[rows]))
-        starts = index.sentence_start[passage_ids]
-        counts = index.sentence_count[passage_ids]
-        if len(passage_ids):
-            self.sentence_parts.append(index.sentence_vectors[
-                np.concatenate([np.arange(s, s + n) for s, n in zip(starts, counts)])])
+        self.sentence_parts.append(index.sentence_vectors[concat_ranges(*index.sentence_ranges(passage_ids))])
 
     def flush(self) -> None:
         if not self.pending:
@@ -243,9 +253,9 @@ def subset(index: Index, keep: Callable[[str], bool]) -> Index:
     builder = _Builder(index.store.dimension, None, progress=False)
     builder.reuse(index, ids)
     store, window_passage, sentence_vectors = builder.finish()
-    documents = {s: d for s, d in index.manifest["documents"].items() if keep(s)}
-    manifest = dict(index.manifest, documents=documents,
-                    counts={"documents": len(documents), "passages": len(builder.passages),
+    kept = {s: d for s, d in index.manifest["documents"].items() if keep(s)}
+    manifest = dict(index.manifest, documents=kept,
+                    counts={"documents": len(kept), "passages": len(builder.passages),
                             "windows": len(window_passage), "sentences": len(sentence_vectors)})
     return Index(manifest, builder.passages, store, window_passage, sentence_vectors)
 

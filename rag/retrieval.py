@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .index import Index
+from .index import Index, concat_ranges
 
 
 @dataclass(frozen=True)
@@ -40,22 +40,16 @@ def _max_by_group(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> n
     return np.maximum.reduceat(values, offsets).astype(np.float32)
 
 
-def _rows(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    return np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])
-
-
 def dense_scores(index: Index, query: np.ndarray, passage_ids: np.ndarray) -> np.ndarray:
-    """Exact best window cosine for the given passages (windows are stored in passage order)."""
-    starts = np.searchsorted(index.window_passage, passage_ids, side="left")
-    ends = np.searchsorted(index.window_passage, passage_ids, side="right")
-    return _max_by_group(index.store.vectors(_rows(starts, ends)) @ query, starts, ends)
+    """Exact best window cosine for the given passages."""
+    starts, ends = index.window_ranges(passage_ids)
+    return _max_by_group(index.store.vectors(concat_ranges(starts, ends)) @ query, starts, ends)
 
 
 def sentence_scores(index: Index, query: np.ndarray, passage_ids: np.ndarray) -> np.ndarray:
     """Best sentence cosine for the given passages."""
-    starts = index.sentence_start[passage_ids]
-    ends = starts + index.sentence_count[passage_ids]
-    return _max_by_group(index.sentence_vectors[_rows(starts, ends)] @ query, starts, ends)
+    starts, ends = index.sentence_ranges(passage_ids)
+    return _max_by_group(index.sentence_vectors[concat_ranges(starts, ends)] @ query, starts, ends)
 
 
 def retrieve(index: Index, query: np.ndarray, question: str, *, k: int = 10,
