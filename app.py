@@ -22,6 +22,7 @@ CSS = """
 .rag-quote {font-size: 1.1em; font-weight: 600;}
 .rag-context {border-left: 3px solid #d0d0d0; padding-left: .6em; color: inherit; font-size: .92em;}
 .rag-context mark {background: #ffe58a; color: #111; padding: 0 .1em;}
+.rag-short {font-weight: 800; text-decoration: underline; text-decoration-thickness: 2px;}
 .rag-source {font-size: .9em; margin-top: .3em;}
 """
 

@@ -51,7 +51,7 @@ def main() -> None:
         folder.mkdir()
         spare = write_corpus(Path(args.squad), folder, args.documents)
         started = time.perf_counter()
-        qa = rag.build(folder, out, model=embedder)
+        qa = rag.build(folder, out, model=embedder, reader=False)
         full = time.perf_counter() - started
         counts = qa.index.manifest["counts"]
         print(f"full index: {counts['documents']} documents, {counts['passages']} passages, "
@@ -69,14 +69,14 @@ def main() -> None:
                             + [p.text[s:e] for p in passages for s, e in p.sentences])
             alone.append(time.perf_counter() - t)
             t = time.perf_counter()
-            qa = rag.build(folder, out, model=embedder)
+            qa = rag.build(folder, out, model=embedder, reader=False)
             incremental.append(time.perf_counter() - t)
             changes = qa.index.changes
             assert changes["added"] == ["zz-new.txt"] and len(changes["unchanged"]) == args.documents, changes
             embedded.append(changes["embedded_texts"])
             assert qa.ask(text.split(". ")[0] + "?").citations[0].source == "zz-new.txt"
             new.unlink()
-            rag.build(folder, out, model=embedder)  # back to the 1,000 documents
+            rag.build(folder, out, model=embedder, reader=False)  # back to the 1,000 documents
         inc, one = statistics.median(incremental), statistics.median(alone)
         print(f"add one document: median {inc:.2f} s (rounds: {', '.join(f'{x:.2f}' for x in incremental)}); "
               f"texts embedded: {statistics.median(embedded):.0f}")

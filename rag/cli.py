@@ -60,7 +60,7 @@ def _ask(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"rag ask: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    qa = pipeline.load(args.index, model=args.model)
+    qa = pipeline.load(args.index, model=args.model, reader=not args.no_reader)
     for answer in qa.ask_many(questions):
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
@@ -73,7 +73,7 @@ def _index(args: argparse.Namespace) -> int:
     folder = Path(args.folder) if args.folder else pipeline.DEFAULT_CORPUS
     out = Path(args.out) if args.out else (pipeline.DEFAULT_INDEX if args.folder is None else folder / ".rag-index")
     qa = pipeline.build(folder, out, model=args.model, progress=not args.quiet, store=args.store,
-                        incremental=not args.full)
+                        incremental=not args.full, reader=False)
     manifest, changes = qa.index.manifest, qa.index.changes
     counts = manifest["counts"]
     print(f"documents: {len(changes['added'])} added, {len(changes['updated'])} updated, "
@@ -100,12 +100,22 @@ def _eval(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     index_dir = workdir / "index"
     try:
-        qa = pipeline.load(index_dir, model=args.model)
+        qa = pipeline.load(index_dir, model=args.model, reader=not args.no_reader)
     except RagError:
-        qa = pipeline.build(workdir / "corpus", index_dir, model=args.model, progress=not args.json)
+        qa = pipeline.build(workdir / "corpus", index_dir, model=args.model, progress=not args.json,
+                            reader=not args.no_reader)
     report = evaluate.evaluate(qa, questions, progress=not args.json)
     if args.plot:
         evaluate.plot(report, args.plot)
+        if report["calibration"]:
+            evaluate.plot_reliability(report, Path(args.plot).with_name(Path(args.plot).stem + "-reliability.png"))
+    if args.calibrate and report["calibration"]:
+        from .reader import DEFAULT_READER, write_calibration
+
+        c = report["calibration"]
+        write_calibration(DEFAULT_READER, c["scale"], c["bias"], c["threshold"])
+        print(f"calibration written to {DEFAULT_READER}: scale {c['scale']:.4f}, bias {c['bias']:.4f}, "
+              f"threshold {c['threshold']:.4f}", file=sys.stderr)
     if args.json:
         print(json.dumps({key: value for key, value in report.items() if key != "ranks"}))
         return 0
@@ -134,6 +144,8 @@ def _eval_table(report: dict) -> str:
         if not part["questions"]:
             continue
         held = part["held_out_answered"]
+        lines.append(f"{split}: short answer exact match {pct(part['exact_match'])}, F1 {pct(part['f1'])}; "
+                     f"accuracy if never declining {pct(part['answer_accuracy_never_declining'])}")
         lines.append(f"{split}: answer accuracy {pct(part['answer_accuracy'])}; in-corpus answered "
                      f"{pct(part['answered'])}; held-out-article questions declined "
                      f"{pct(None if held is None else 1 - held)} of {part['held_out_questions']}")
@@ -141,10 +153,30 @@ def _eval_table(report: dict) -> str:
     lines.append(f"decline threshold: shipped {threshold['shipped']:.3f}; from the tune split: "
                  f"{pct(threshold['chosen'])} (lowest declining {DECLINED_TARGET:.0%} of held-out questions), "
                  f"{pct(threshold['answers_95'])} (highest answering {ANSWERED_TARGET:.0%} of in-corpus ones)")
+    if report["calibration"]:
+        c = report["calibration"]
+        lines.append(f"reader calibration from the tune split: confidence = sigmoid({c['scale']:.3f} * logit + "
+                     f"{c['bias']:.3f}); threshold {pct(c['threshold'])} (lowest declining "
+                     f"{DECLINED_TARGET:.0%} of held-out tune questions)")
     ask, floor = report["latency_ms"]["ask"], report["latency_ms"]["floor"]
     lines.append(f"latency per question: p50 {ask['p50']:.1f} ms, p95 {ask['p95']:.1f} ms; encode+search floor "
                  f"p50 {floor['p50']:.1f} ms ({ask['p50'] / floor['p50']:.2f}x)")
     return "\n".join(lines)
+
+
+def _train_reader(args: argparse.Namespace) -> int:
+    from dataclasses import fields
+
+    from .reader_training import TrainSettings, train
+
+    given = {f.name: getattr(args, f.name) for f in fields(TrainSettings) if getattr(args, f.name, None) is not None}
+    settings = TrainSettings(**given)
+    if not Path(settings.squad).is_file():
+        print(f"rag train-reader: no SQuAD training file at {settings.squad!r}: pass --squad PATH", file=sys.stderr)
+        return EXIT_USAGE
+    metrics = train(settings)
+    print(json.dumps(metrics, indent=2))
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -167,6 +199,8 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--index", default=None, help="index folder (default: the bundled embeddings/)")
     ask.add_argument("--model", default=None, help="model to embed questions (default: the index's)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question, one per line")
+    ask.add_argument("--no-reader", action="store_true", help="choose the quote by retrieval evidence alone, "
+                                                               "without the trained reader (faster, less accurate)")
     ask.set_defaults(run=_ask)
     ev = sub.add_parser("eval", help="evaluate on a SQuAD-format file (all paragraphs form one corpus)")
     ev.add_argument("file", help="SQuAD v1.1 JSON, e.g. ../shared/data/squad-dev-v1.1.json")
@@ -175,7 +209,21 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--model", default=None)
     ev.add_argument("--json", action="store_true", help="one JSON object with every number")
     ev.add_argument("--plot", metavar="PNG", help="write a plot of recall@k for each retrieval mode")
+    ev.add_argument("--no-reader", action="store_true", help="evaluate the evidence-only path (no reader)")
+    ev.add_argument("--calibrate", action="store_true",
+                    help="write the reader's calibration and threshold, fitted on the tune split, to its config")
     ev.set_defaults(run=_eval)
+    tr = sub.add_parser("train-reader", help="train the reader on SQuAD v1.1 train (seeded; GPU when available)")
+    tr.add_argument("--squad", help="SQuAD v1.1 training JSON (default: ../shared/data/squad-train-v1.1.json)")
+    tr.add_argument("--out", help="reader folder to write (default: the bundled rag/models/reader)")
+    tr.add_argument("--work", help="working folder for the sampled corpus, its index and the log")
+    tr.add_argument("--articles", type=int, help="training articles sampled (default 90)")
+    tr.add_argument("--questions", type=int, help="training questions used at most (default 16000)")
+    tr.add_argument("--epochs", type=int)
+    tr.add_argument("--validation-questions", dest="validation_questions", type=int)
+    tr.add_argument("--seed", type=int)
+    tr.add_argument("--device", help="cpu, cuda or auto (default)")
+    tr.set_defaults(run=_train_reader)
     return p
 
 

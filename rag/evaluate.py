@@ -100,8 +100,10 @@ def load_squad(path: str | Path, corpus: str | Path) -> list[Question]:
     corpus = Path(corpus)
     corpus.mkdir(parents=True, exist_ok=True)
     questions = []
+    titles = {}
     for i, article in enumerate(data["data"]):
         source = f"{i:03d}_{re.sub(r'[^A-Za-z0-9]+', '_', article['title'])[:60]}.txt"
+        titles[source] = {"title": article["title"].replace("_", " ")}
         paragraphs = [" ".join(p["context"].split()) for p in article["paragraphs"]]
         target = corpus / source
         text = "\n\n".join(paragraphs) + "\n"
@@ -112,6 +114,11 @@ def load_squad(path: str | Path, corpus: str | Path) -> list[Question]:
             for qa in p["qas"]:
                 questions.append(Question(qa["id"], qa["question"], source, number, int(offset),
                                           tuple(a["text"] for a in qa["answers"])))
+    # The article titles, as a user's metadata.json would give them (the reader reads the title).
+    metadata = json.dumps(titles, indent=1, ensure_ascii=False) + "\n"
+    target = corpus / "metadata.json"
+    if not target.exists() or target.read_text(encoding="utf-8") != metadata:
+        target.write_text(metadata, encoding="utf-8")
     return questions
 
 
@@ -159,6 +166,52 @@ def _share(flags: Sequence[bool]) -> float | None:
     return float(np.mean(flags)) if len(flags) else None
 
 
+def f1_score(prediction: str, truth: str) -> float:
+    """SQuAD's token F1 between a short answer and one gold answer."""
+    p, t = normalize(prediction).split(), normalize(truth).split()
+    common = sum(min(p.count(w), t.count(w)) for w in set(p) & set(t))
+    if not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(t)
+    return 2 * precision * recall / (precision + recall)
+
+
+def short_answer_scores(short: str, answers: Sequence[str]) -> tuple[float, float]:
+    """(exact match, F1) of a short answer against the gold answers, the best over them."""
+    if not short:
+        return 0.0, 0.0
+    return (float(any(normalize(short) == normalize(a) for a in answers)),
+            max(f1_score(short, a) for a in answers))
+
+
+def fit_calibration(logits: Sequence[float], correct: Sequence[bool]) -> tuple[float, float]:
+    """Platt scaling: (scale, bias) so that sigmoid(scale * logit + bias) fits P(correct), by Newton's
+    method on the log-likelihood (two parameters; a tiny ridge keeps it finite on separable data)."""
+    x, y = np.asarray(logits, dtype=np.float64), np.asarray(correct, dtype=np.float64)
+    if not len(x) or y.min() == y.max():
+        raise ValueError("calibration needs both correct and wrong answers")
+    w = np.array([1.0, 0.0])
+    features = np.stack([x, np.ones_like(x)], axis=1)
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(features @ w)))
+        gradient = features.T @ (p - y) + 1e-6 * w
+        hessian = (features * (p * (1 - p))[:, None]).T @ features + 1e-6 * np.eye(2)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(w[0]), float(w[1])
+
+
+def reliability(confidences: Sequence[float], correct: Sequence[bool], bins: int = 10) -> list[dict]:
+    """Per confidence bin: mean confidence, share correct, count (the reliability diagram's points)."""
+    c, y = np.asarray(confidences, dtype=np.float64), np.asarray(correct, dtype=np.float64)
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(c, edges) - 1, 0, bins - 1)
+    return [{"confidence": float(c[which == b].mean()), "correct": float(y[which == b].mean()),
+             "count": int((which == b).sum())} for b in range(bins) if (which == b).any()]
+
+
 def _ask_all(qa, questions: Sequence[Question], desc: str, progress: bool, *, k: int | None) -> list[dict]:
     """Ask each question once; record the answer, timings and (unless `k` is None) the gold passage's
     rank in the top `k` of each retrieval mode."""
@@ -176,10 +229,12 @@ def _ask_all(qa, questions: Sequence[Question], desc: str, progress: bool, *, k:
         index.store.search(vector[None, :], qa.retrieval.candidates * 2)
         floor_s = time.perf_counter() - start
         returned = answer.answer or (answer.alternatives[0].answer if answer.alternatives else "")
+        em, f1 = short_answer_scores(answer.short_answer, q.answers)
         rows.append({
             "question": q, "answered": answer.answered, "score": answer.score,
             "correct": answer.answered and contains_answer(returned, q.answers),
             "correct_if_answered": contains_answer(returned, q.answers),
+            "exact_match": em, "f1": f1,
             "ranks": None if k is None else _ranks(qa, q.text, vector, gold, k),
             "ask_s": ask_s, "floor_s": floor_s})
     return rows
@@ -204,21 +259,49 @@ def _percentiles(seconds: Sequence[float]) -> dict[str, float]:
 
 
 def evaluate(qa, questions: Sequence[Question], *, k: int = 20, progress: bool = False) -> dict:
-    """Scores for `qa` (a rag.QA over the whole SQuAD corpus) on `questions`; see the module docstring."""
+    """Scores for `qa` (a rag.QA over the whole SQuAD corpus) on `questions`; see the module docstring.
+
+    Every question is answered without declining (so that its best quote and score are known), and
+    declining is applied afterwards from the score: with the shipped threshold, and with the one the
+    tune split chooses. With a reader, its calibration is also refitted on the tune split."""
+    from dataclasses import replace
+
     from .index import subset
 
-    rows = _ask_all(qa, questions, "Evaluating", progress, k=k)
+    reader = qa.reader
+    never_decline = replace(qa.answering, threshold=-np.inf, reader_threshold=0.0)
+    open_qa = type(qa)(qa.index, qa.embedder, reader=reader, retrieval=qa.retrieval, answering=never_decline)
+    rows = _ask_all(open_qa, questions, "Evaluating", progress, k=k)
     held = [q for q in questions if q.held_out]
     held_rows = []
     if held:
-        reduced = type(qa)(subset(qa.index, lambda source: not is_held_out(source)), qa.embedder,
-                           retrieval=qa.retrieval, answering=qa.answering)
+        reduced = type(qa)(subset(qa.index, lambda source: not is_held_out(source)), qa.embedder, reader=reader,
+                           retrieval=qa.retrieval, answering=never_decline)
         held_rows = _ask_all(reduced, held, "Held-out articles", progress, k=None)
+    shipped = qa.answering.threshold if reader is None else reader.logit_for(reader.config.threshold)
+    for r in held_rows:  # asked of the index without their article: any quote is wrong
+        r["correct_if_answered"] = False
+    for r in rows + held_rows:
+        r["answered"] = r["score"] >= shipped
+        r["correct"] = r["answered"] and r["correct_if_answered"]
     in_corpus = [r for r in rows if not r["question"].held_out]
     tune_in = [r["score"] for r in in_corpus if r["question"].split == "tune"]
     tune_out = [r["score"] for r in held_rows if r["question"].split == "tune"]
     threshold = threshold_declining(tune_out) if tune_out else None
     answering = threshold_answering(tune_in) if tune_in else None
+    calibration = None
+    if reader is not None and tune_in and tune_out:
+        tune = [r for r in in_corpus + held_rows if r["question"].split == "tune"]
+        scale, bias = fit_calibration([r["score"] for r in tune], [r["correct_if_answered"] for r in tune])
+
+        def confidence(logit: float) -> float:
+            return float(1.0 / (1.0 + np.exp(-(scale * logit + bias))))
+
+        report_rows = [r for r in in_corpus + held_rows if r["question"].split == "report"]
+        calibration = {
+            "scale": scale, "bias": bias, "threshold": confidence(threshold) if threshold is not None else None,
+            "reliability_report": reliability([confidence(r["score"]) for r in report_rows],
+                                              [r["correct_if_answered"] for r in report_rows])}
 
     def part(split: str | None) -> dict:
         mine = [r for r in rows if split is None or r["question"].split == split]
@@ -231,6 +314,9 @@ def evaluate(qa, questions: Sequence[Question], *, k: int = 20, progress: bool =
             "retrieval": {mode: recall_and_mrr([r["ranks"][mode] for r in mine])
                           for mode in ("hybrid", "bm25", "dense")},
             "answer_accuracy": _share([r["correct"] for r in mine]),
+            "exact_match": _share([r["exact_match"] * r["answered"] for r in mine]),
+            "f1": _share([r["f1"] * r["answered"] for r in mine]),
+            "answer_accuracy_never_declining": _share([r["correct_if_answered"] for r in mine]),
             "answered": _share([r["answered"] for r in mine_in]),
             "held_out_questions": len(mine_out),
             "held_out_answered": _share([r["answered"] for r in mine_out]),
@@ -240,6 +326,8 @@ def evaluate(qa, questions: Sequence[Question], *, k: int = 20, progress: bool =
                 "answered": _share([r["score"] >= threshold for r in mine_in]),
                 "held_out_answered": _share([r["score"] >= threshold for r in mine_out]),
                 "answer_accuracy": _share([r["correct_if_answered"] and r["score"] >= threshold for r in mine]),
+                "exact_match": _share([r["exact_match"] * (r["score"] >= threshold) for r in mine]),
+                "f1": _share([r["f1"] * (r["score"] >= threshold) for r in mine]),
             }
         return out
 
@@ -247,7 +335,9 @@ def evaluate(qa, questions: Sequence[Question], *, k: int = 20, progress: bool =
         "questions": len(questions),
         "passages": len(qa.index.passages),
         "build_seconds": qa.index.manifest.get("build_seconds"),
-        "threshold": {"shipped": qa.answering.threshold, "chosen": threshold, "answers_95": answering},
+        "reader": None if reader is None else reader.name,
+        "threshold": {"shipped": shipped, "chosen": threshold, "answers_95": answering},
+        "calibration": calibration,
         "all": part(None),
         "tune": part("tune"),
         "report": part("report"),
@@ -276,6 +366,33 @@ def plot(report: dict, path: str | Path, *, max_k: int = 20) -> Path:
     ax.set_xticks([1, 3, 5, 10, 15, 20])
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_reliability(report: dict, path: str | Path) -> Path:
+    """A PNG of the reader's reliability on the report split: stated confidence against share correct."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = report["calibration"]["reliability_report"]
+    fig, ax = plt.subplots(figsize=(4.8, 4.4), dpi=120)
+    ax.plot([0, 1], [0, 1], color="#999", linestyle="--", label="perfect calibration")
+    ax.plot([p["confidence"] for p in points], [p["correct"] for p in points], marker="o", label="reader")
+    for p in points:
+        ax.annotate(f"{p['count']}", (p["confidence"], p["correct"]), fontsize=6, xytext=(3, -8),
+                    textcoords="offset points")
+    ax.set_xlabel("confidence (calibrated on the tune split)")
+    ax.set_ylabel("share of quotes that answer (report split)")
+    ax.set_title("Reader reliability, SQuAD-open report split")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,10 +7,11 @@ import re
 import warnings
 from pathlib import Path
 
-from .answer import Answer, AnswerSettings, extract
+from .answer import Answer, AnswerSettings, extract, read
 from .embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
 from .errors import RagError, RagWarning, StaleIndexError
 from .index import Index, build_index, corpus_folder, load_index, read_manifest, save_index, stale_reasons
+from .reader import DEFAULT_READER, Reader
 from .retrieval import RetrievalSettings, retrieve
 
 MAX_QUESTION_CHARS = 2000
@@ -38,13 +39,13 @@ def clean_question(question: str) -> str:
 class QA:
     """Answers questions from one index by quoting it. Create with `rag.load` or `rag.build`."""
 
-    def __init__(self, index: Index, embedder: Embedder, *,
+    def __init__(self, index: Index, embedder: Embedder, *, reader: Reader | None = None,
                  retrieval: RetrievalSettings = RetrievalSettings(),
                  answering: AnswerSettings = AnswerSettings()) -> None:
         if embedder.name != index.model:
             raise StaleIndexError(f"the index was built with model {index.model!r}, but the embedder is "
                                   f"{embedder.name!r}; load it with model={index.model!r} or rebuild it")
-        self.index, self.embedder = index, embedder
+        self.index, self.embedder, self.reader = index, embedder, reader
         self.retrieval, self.answering = retrieval, answering
 
     @property
@@ -62,9 +63,12 @@ class QA:
         vectors = self.embedder.encode(cleaned, batch_size=32)
         answers = []
         for question, vector in zip(cleaned, vectors):
-            k = max(self.answering.passages, self.answering.citations)
+            k = max(self.answering.passages, self.answering.citations, self.answering.reader_passages)
             hits = retrieve(self.index, vector, question, k=k, settings=self.retrieval)
-            answers.append(extract(self.index, question, vector, hits, self.answering))
+            if self.reader is not None:
+                answers.append(read(self.index, self.reader, question, hits, self.answering))
+            else:
+                answers.append(extract(self.index, question, vector, hits, self.answering))
         return answers
 
 
@@ -72,6 +76,18 @@ def _embedder_for(model: str | Embedder | None, default: str) -> Embedder:
     if model is None or isinstance(model, str):
         return SentenceTransformerEmbedder(model or default)
     return model
+
+
+ReaderOption = bool | str | Path | Reader
+
+
+def _reader_for(reader: ReaderOption) -> Reader | None:
+    """True: the bundled reader; False: none (answers by evidence alone); a folder or a loaded Reader."""
+    if reader is False or reader is None:
+        return None
+    if isinstance(reader, Reader):
+        return reader
+    return Reader.load(DEFAULT_READER if reader is True else Path(reader))
 
 
 def _previous(out: Path | None) -> Index | None:
@@ -87,7 +103,7 @@ def _previous(out: Path | None) -> Index | None:
 
 
 def build(folder: str | Path, out: str | Path | None = None, *, model: str | Embedder | None = None,
-          progress: bool = False, store: str = "auto", incremental: bool = True) -> QA:
+          progress: bool = False, store: str = "auto", incremental: bool = True, reader: ReaderOption = True) -> QA:
     """Index every document under `folder` and return a QA over it; saved to `out` when given.
 
     If `out` already holds an index of the folder made with the same model, only new and changed
@@ -99,21 +115,22 @@ def build(folder: str | Path, out: str | Path | None = None, *, model: str | Emb
     index = build_index(folder, embedder, progress=progress, previous=previous, store=store)
     if out is not None:
         save_index(index, out)
-    return QA(index, embedder)
+    return QA(index, embedder, reader=_reader_for(reader))
 
 
 def load(path: str | Path | None = None, *, model: str | Embedder | None = None,
-         rebuild: bool | None = None, progress: bool = False) -> QA:
+         rebuild: bool | None = None, progress: bool = False, reader: ReaderOption = True) -> QA:
     """Load a saved index (default: the bundled `embeddings/` index of `seeds/`).
 
     If the index no longer matches its documents or model, it is rebuilt when `rebuild` is
     true (the default for the bundled index) and otherwise StaleIndexError says what differs.
+    `reader`: True (the bundled reader), False (answer by evidence alone), or a reader folder.
     """
     bundled = path is None
     path = Path(path) if path is not None else DEFAULT_INDEX
     rebuild = bundled if rebuild is None else rebuild
     if bundled and not (path / "manifest.json").exists() and DEFAULT_CORPUS.is_dir():
-        return build(DEFAULT_CORPUS, path, model=model, progress=progress)
+        return build(DEFAULT_CORPUS, path, model=model, progress=progress, reader=reader)
     manifest = read_manifest(path)
     embedder = _embedder_for(model, manifest["model"])
     reasons = stale_reasons(manifest, path, model=embedder.name, max_tokens=embedder.max_tokens)
@@ -132,7 +149,7 @@ def load(path: str | Path | None = None, *, model: str | Embedder | None = None,
         except OSError as exc:
             warnings.warn(f"could not save the rebuilt index to {path} ({exc}); using it in memory",
                           RagWarning, stacklevel=2)
-        return QA(index, embedder)
+        return QA(index, embedder, reader=_reader_for(reader))
     index = load_index(path)
     index.bm25  # noqa: B018 - built now, so that the first question is not the slow one
-    return QA(index, embedder)
+    return QA(index, embedder, reader=_reader_for(reader))

@@ -17,11 +17,19 @@ def _source_line(c: Citation) -> str:
             f"{c.location}</div>")
 
 
-def highlighted(c: Citation) -> str:
-    """The cited paragraph with the quoted span marked."""
+def _quote(quote: str, span: tuple[int, int] | None) -> str:
+    """The quote, escaped, with the short answer inside it in bold."""
+    if not span:
+        return escape(quote)
+    start, end = span
+    return f'{escape(quote[:start])}<strong class="rag-short">{escape(quote[start:end])}</strong>{escape(quote[end:])}'
+
+
+def highlighted(c: Citation, span: tuple[int, int] | None = None) -> str:
+    """The cited paragraph with the quoted span marked (and the short answer in it in bold)."""
     text = c.context
-    return (f'<blockquote class="rag-context">{escape(text[:c.start])}<mark>{escape(text[c.start:c.end])}</mark>'
-            f"{escape(text[c.end:])}</blockquote>")
+    return (f'<blockquote class="rag-context">{escape(text[:c.start])}'
+            f"<mark>{_quote(text[c.start:c.end], span)}</mark>{escape(text[c.end:])}</blockquote>")
 
 
 def _alternatives(alternatives: list[Alternative], confidence: float | None) -> str:
@@ -43,8 +51,8 @@ def render_answer(answer: Answer, *, sources: int = 3) -> str:
         more = f"<p>You may want to read:</p><ul>{nearest}</ul>" if nearest else ""
         return f'<div class="rag-answer rag-declined"><p><b>The documents don\'t say.</b></p>{more}</div>'
     first, others = answer.citations[0], answer.citations[1:sources]
-    parts = [f'<div class="rag-answer"><p class="rag-quote">“{escape(answer.answer)}”</p>', _source_line(first),
-             highlighted(first)]
+    parts = [f'<div class="rag-answer"><p class="rag-quote">“{_quote(answer.answer, answer.answer_span)}”</p>',
+             _source_line(first), highlighted(first, answer.answer_span)]
     if others:
         parts.append("<details><summary>Other sources</summary>" + "".join(
             _source_line(c) + highlighted(c) for c in others) + "</details>")

@@ -14,7 +14,7 @@ def qa(tmp_path, embedder):
         "web.html.txt": "Tags like &lt;script&gt;alert(1)&lt;/script&gt; appear in this page about the Danube delta.\n",
         "metadata.json": '{"_examples": ["Where does the Danube flow?"], "rivers.md": {"title": "Rivers <b>bold</b>"}}',
     })
-    return rag.build(folder, tmp_path / "index", model=embedder)
+    return rag.build(folder, tmp_path / "index", model=embedder, reader=False)
 
 
 def test_answer_shows_quote_source_and_highlighted_paragraph(qa):
@@ -68,3 +68,20 @@ def test_api_handler_reports_bad_questions(qa):
 def test_header_and_examples_come_from_the_corpus(qa):
     assert examples_for(qa) == ["Where does the Danube flow?"]
     assert "Corpus: 2 documents" in header(qa) and "Rivers &lt;b&gt;bold&lt;/b&gt;" in header(qa)
+
+
+def test_the_short_answer_is_bold_inside_the_quote_and_the_highlight():
+    from rag.render import render_answer
+
+    context = "Intro <here>. The Danube flows through ten countries & more."
+    quote = "The Danube flows through ten countries & more."
+    start = context.index(quote)
+    citation = rag.Citation("rivers.md", "Rivers", 2, None, start, start + len(quote), context, 3.2)
+    span = (quote.index("ten"), quote.index("ten") + len("ten countries"))
+    answer = rag.Answer("How many countries?", True, quote, 0.93, 3.2, [citation], [], "",
+                        short_answer="ten countries", answer_span=span)
+    html = render_answer(answer)
+    bold = '<strong class="rag-short">ten countries</strong>'
+    assert f"“The Danube flows through {bold} &amp; more.”" in html
+    assert f"<mark>The Danube flows through {bold} &amp; more.</mark>" in html
+    assert "Intro &lt;here&gt;." in html

@@ -104,7 +104,7 @@ def test_non_utf8_text_is_decoded_and_indexed(indexed, embedder, capsys, name, d
     code, stdout, stderr = run(corpus, out, capsys)
     assert code == 0 and "1 added" in stdout
     assert (f"warning: {warning}" in stderr) if warning else ("warning" not in stderr)
-    assert rag.load(out, model=embedder).ask("Quand le café de la Pâquerette ouvre-t-il?").answer == \
+    assert rag.load(out, model=embedder, reader=False).ask("Quand le café de la Pâquerette ouvre-t-il?").answer == \
         "Le café de la Pâquerette ouvre à sept heures."
     assert_intact(out, embedder)
 
@@ -164,7 +164,7 @@ def stall(folder):
     time.sleep(60)
 
 index_module._fsync_tree = stall
-rag.build({corpus!r}, {out!r}, model=HashingEmbedder(), incremental=False)
+rag.build({corpus!r}, {out!r}, model=HashingEmbedder(), reader=False, incremental=False)
 """
 
 
@@ -186,7 +186,7 @@ def test_a_process_killed_in_the_middle_of_indexing_leaves_the_previous_index(in
     assert any(p.name.startswith(".tmp-") for p in out.iterdir())  # the half-written save is left behind
     assert_intact(out, embedder)
     assert "harbour.txt" not in load_index(out).manifest["documents"]
-    rag.build(corpus, out, model=embedder)  # the next save clears the leftovers
+    rag.build(corpus, out, model=embedder, reader=False)  # the next save clears the leftovers
     assert not any(p.name.startswith(".tmp-") for p in out.iterdir())
     assert "harbour.txt" in load_index(out).manifest["documents"]
 
@@ -213,7 +213,7 @@ def test_an_index_built_with_another_model(indexed, embedder, monkeypatch):
     monkeypatch.undo()  # let `model=` through
     other = HashingEmbedder(dimension=128, name="test/other-model")
     with pytest.raises(StaleIndexError) as error:
-        rag.load(out, model=other)
+        rag.load(out, model=other, reader=False)
     assert str(error.value) == (f"index {str(out)!r} is stale: it was built with model 'test/hashing-256', but "
                                 f"'test/other-model' was asked for. Rebuild it with: rag index {corpus} --out {out} "
                                 f"--model test/other-model")

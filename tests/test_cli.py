@@ -9,9 +9,10 @@ from rag import cli, pipeline
 @pytest.fixture
 def index(corpus, tmp_path, embedder, monkeypatch):
     out = tmp_path / "index"
-    rag.build(corpus, out, model=embedder)
+    rag.build(corpus, out, model=embedder, reader=False)
     # The fast layer answers with the fake embedder; the end-to-end tests run the real model.
     monkeypatch.setattr(pipeline, "_embedder_for", lambda model, default: embedder)
+    monkeypatch.setattr(pipeline, "_reader_for", lambda reader: None)
     return out
 
 

@@ -41,7 +41,7 @@ def test_pdf_paragraphs_pages_and_running_headers_removed(tmp_path):
 
 def test_pdf_citation_names_the_page(tmp_path, embedder):
     pdf = make_pdf(LETTER, footer=True, break_before={3, 4})
-    qa = rag.build(write_corpus(tmp_path / "docs", {"letter.pdf": pdf}), model=embedder)
+    qa = rag.build(write_corpus(tmp_path / "docs", {"letter.pdf": pdf}), model=embedder, reader=False)
     answer = qa.ask("When does work on the footbridge over the river start?")
     assert answer.answer == "Work on the bridge starts in March and should be finished before the summer holidays " \
                             "begin in the borough."
@@ -67,7 +67,7 @@ def test_docx_headings_paragraphs_and_tables(tmp_path):
 
 def test_docx_title_comes_from_its_first_heading(tmp_path, embedder):
     docx = make_docx([("title", "Annual Report"), ("p", LETTER[2])])
-    qa = rag.build(write_corpus(tmp_path / "docs", {"report.docx": docx}), model=embedder)
+    qa = rag.build(write_corpus(tmp_path / "docs", {"report.docx": docx}), model=embedder, reader=False)
     assert qa.titles == {"report.docx": "Annual Report"}
 
 

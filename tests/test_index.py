@@ -13,8 +13,8 @@ from tests.conftest import HashingEmbedder
 
 def test_save_load_round_trip_gives_the_same_answers(corpus, tmp_path, embedder):
     out = tmp_path / "index"
-    built = rag.build(corpus, out, model=embedder)
-    loaded = rag.load(out, model=embedder)
+    built = rag.build(corpus, out, model=embedder, reader=False)
+    loaded = rag.load(out, model=embedder, reader=False)
     for question in ["How many countries does the Danube flow through?", "What is a group of cats called?"]:
         assert loaded.ask(question).to_dict() == built.ask(question).to_dict()
     manifest = json.loads((out / "manifest.json").read_text())
@@ -27,7 +27,7 @@ def test_save_load_round_trip_gives_the_same_answers(corpus, tmp_path, embedder)
 
 def test_index_files_hold_no_pickles(corpus, tmp_path, embedder):
     out = tmp_path / "index"
-    rag.build(corpus, out, model=embedder)
+    rag.build(corpus, out, model=embedder, reader=False)
     data = out / json.loads((out / "manifest.json").read_text())["data"]
     for name in ("windows.npy", "sentences.npy"):
         np.load(data / name, allow_pickle=False)  # raises if the array needed pickle
@@ -35,8 +35,8 @@ def test_index_files_hold_no_pickles(corpus, tmp_path, embedder):
 
 def test_a_crash_while_saving_leaves_the_old_index_usable(corpus, tmp_path, embedder, monkeypatch):
     out = tmp_path / "index"
-    rag.build(corpus, out, model=embedder)
-    before = rag.load(out, model=embedder).ask("Where does the Rhine rise?").to_dict()
+    rag.build(corpus, out, model=embedder, reader=False)
+    before = rag.load(out, model=embedder, reader=False).ask("Where does the Rhine rise?").to_dict()
     (corpus / "new.txt").write_text("Penguins live in the southern hemisphere and cannot fly.")
     index = build_index(corpus, embedder)
     real_replace = os.replace
@@ -51,17 +51,17 @@ def test_a_crash_while_saving_leaves_the_old_index_usable(corpus, tmp_path, embe
         save_index(index, out)
     monkeypatch.undo()
     (corpus / "new.txt").unlink()
-    assert rag.load(out, model=embedder).ask("Where does the Rhine rise?").to_dict() == before
+    assert rag.load(out, model=embedder, reader=False).ask("Where does the Rhine rise?").to_dict() == before
 
 
 def test_changed_documents_make_the_index_stale_with_a_message(corpus, tmp_path, embedder):
     out = tmp_path / "index"
-    rag.build(corpus, out, model=embedder)
+    rag.build(corpus, out, model=embedder, reader=False)
     (corpus / "cats.txt").write_text("Cats are now dogs.")
     (corpus / "volcano.txt").unlink()
     (corpus / "new.md").write_text("A new document appears.")
     with pytest.raises(StaleIndexError) as error:
-        rag.load(out, model=embedder)
+        rag.load(out, model=embedder, reader=False)
     message = str(error.value)
     assert "1 document(s) added" in message and "new.md" in message
     assert "1 document(s) removed" in message and "volcano.txt" in message
@@ -71,20 +71,20 @@ def test_changed_documents_make_the_index_stale_with_a_message(corpus, tmp_path,
 
 def test_stale_index_is_rebuilt_when_asked(corpus, tmp_path, embedder):
     out = tmp_path / "index"
-    rag.build(corpus, out, model=embedder)
+    rag.build(corpus, out, model=embedder, reader=False)
     (corpus / "penguins.txt").write_text("Penguins live in the southern hemisphere and cannot fly.")
     with pytest.warns(rag.RagWarning, match="is stale .*penguins.txt.*rebuilding it"):
-        qa = rag.load(out, model=embedder, rebuild=True)
+        qa = rag.load(out, model=embedder, reader=False, rebuild=True)
     assert qa.ask("Where do penguins live?").citations[0].source == "penguins.txt"
-    assert "penguins.txt" in rag.load(out, model=embedder).titles  # saved, no longer stale
+    assert "penguins.txt" in rag.load(out, model=embedder, reader=False).titles  # saved, no longer stale
 
 
 def test_an_index_built_with_another_model_is_refused(corpus, tmp_path, embedder):
     out = tmp_path / "index"
-    rag.build(corpus, out, model=embedder)
+    rag.build(corpus, out, model=embedder, reader=False)
     other = HashingEmbedder(name="test/other-model")
     with pytest.raises(StaleIndexError, match="built with model 'test/hashing-256', but 'test/other-model'"):
-        rag.load(out, model=other)
+        rag.load(out, model=other, reader=False)
 
 
 def test_missing_index_names_the_fix(tmp_path):
@@ -95,15 +95,15 @@ def test_missing_index_names_the_fix(tmp_path):
 
 def test_corrupt_manifest_names_the_fix(corpus, tmp_path, embedder):
     out = tmp_path / "index"
-    rag.build(corpus, out, model=embedder)
+    rag.build(corpus, out, model=embedder, reader=False)
     (out / "manifest.json").write_text("{ this is not json")
     with pytest.raises(CorruptIndexError, match=r"manifest.json is not valid JSON .*Rebuild it with: rag index"):
-        rag.load(out, model=embedder)
+        rag.load(out, model=embedder, reader=False)
 
 
 def test_missing_or_damaged_data_files_name_the_fix(corpus, tmp_path, embedder):
     out = tmp_path / "index"
-    rag.build(corpus, out, model=embedder)
+    rag.build(corpus, out, model=embedder, reader=False)
     data = out / json.loads((out / "manifest.json").read_text())["data"]
     shutil.copy(data / "vectors.faiss", tmp_path / "vectors.backup")
     (data / "vectors.faiss").write_bytes(b"garbage")
@@ -120,11 +120,11 @@ def test_skipped_files_do_not_make_the_index_stale(corpus, tmp_path, embedder):
     (corpus / "empty.txt").write_text("")
     out = tmp_path / "index"
     with pytest.warns(rag.RagWarning, match="empty.txt: skipped"):
-        rag.build(corpus, out, model=embedder)
-    rag.load(out, model=embedder)  # no StaleIndexError
+        rag.build(corpus, out, model=embedder, reader=False)
+    rag.load(out, model=embedder, reader=False)  # no StaleIndexError
     (corpus / "empty.txt").write_text("Now it has a sentence in it.")
     with pytest.raises(StaleIndexError, match="1 document.s. changed.*empty.txt"):
-        rag.load(out, model=embedder)
+        rag.load(out, model=embedder, reader=False)
 
 
 def test_long_paragraphs_are_windowed(tmp_path):
@@ -157,19 +157,19 @@ class CountingEmbedder(HashingEmbedder):
 def test_incremental_reindex_embeds_only_new_and_changed_documents(corpus, tmp_path):
     embedder = CountingEmbedder()
     out = tmp_path / "index"
-    first = rag.build(corpus, out, model=embedder)
+    first = rag.build(corpus, out, model=embedder, reader=False)
     assert first.index.changes["added"] == ["cats.txt", "rivers.md", "volcano.txt"]
     (corpus / "cats.txt").write_text("Cats\n\nA group of cats is called a clowder. Kittens are young cats.\n")
     (corpus / "new.txt").write_text("Penguins live in the southern hemisphere and cannot fly.\n")
     (corpus / "volcano.txt").unlink()
     embedder.texts.clear()
-    again = rag.build(corpus, out, model=embedder)
+    again = rag.build(corpus, out, model=embedder, reader=False)
     changes = again.index.changes
     assert {k: changes[k] for k in ("added", "updated", "removed", "unchanged")} == {
         "added": ["new.txt"], "updated": ["cats.txt"], "removed": ["volcano.txt"], "unchanged": ["rivers.md"]}
     assert not any("Danube" in t or "Rhine" in t for t in embedder.texts)  # rivers.md was not embedded again
     assert changes["embedded_texts"] == len(embedder.texts) == 5  # 2 paragraphs + 3 sentences of the two files
-    scratch = rag.build(corpus, tmp_path / "scratch", model=HashingEmbedder(), incremental=False)
+    scratch = rag.build(corpus, tmp_path / "scratch", model=HashingEmbedder(), reader=False, incremental=False)
     for question in ["Where does the Rhine rise?", "What is a group of cats called?", "Where do penguins live?",
                      "Where is Mount Etna?"]:
         assert again.ask(question).to_dict() == scratch.ask(question).to_dict()
@@ -194,13 +194,13 @@ def test_index_command_prints_what_changed(corpus, tmp_path, embedder, monkeypat
 
 def test_approximate_store_is_recorded_and_loads(corpus, tmp_path, embedder):
     out = tmp_path / "index"
-    qa = rag.build(corpus, out, model=embedder, store="hnsw")
+    qa = rag.build(corpus, out, model=embedder, reader=False, store="hnsw")
     assert qa.index.manifest["store"] == "faiss-hnsw-ip"
     loaded = load_index(out)
     assert loaded.store.kind == "faiss-hnsw-ip" and loaded.manifest["store"] == "faiss-hnsw-ip"
-    exact = rag.build(corpus, tmp_path / "exact", model=embedder, store="flat")
+    exact = rag.build(corpus, tmp_path / "exact", model=embedder, reader=False, store="flat")
     assert exact.index.manifest["store"] == "faiss-flat-ip"
     question = "How many countries does the Danube flow through?"
     assert rag.QA(loaded, embedder).ask(question).to_dict() == exact.ask(question).to_dict()
     with pytest.raises(ValueError, match="unknown store 'ivf': use auto, flat or hnsw"):
-        rag.build(corpus, model=embedder, store="ivf")
+        rag.build(corpus, model=embedder, reader=False, store="ivf")

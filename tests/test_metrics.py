@@ -93,7 +93,7 @@ def test_load_squad_writes_one_file_per_article_and_maps_gold_paragraphs(tmp_pat
     q = questions[1]
     assert (q.source, q.paragraph, q.answers, q.split, q.held_out) == ("000_Article_0.txt", 2, ("1900",), "tune", False)
     assert questions[-1].split == "report" and [q.article for q in questions if q.held_out] == [4, 4]
-    qa = rag.build(tmp_path / "corpus", model=embedder)
+    qa = rag.build(tmp_path / "corpus", model=embedder, reader=False)
     gold = gold_passages(qa.index.passages, questions)
     assert [qa.index.passages[g].text for g in gold[:2]] == [
         "The volcano near town 0 is famous for its lava. Visitors come every summer.",
@@ -102,7 +102,7 @@ def test_load_squad_writes_one_file_per_article_and_maps_gold_paragraphs(tmp_pat
 
 def test_evaluate_reports_every_number_on_a_tiny_squad(tmp_path, embedder):
     questions = load_squad(_tiny_squad(tmp_path), tmp_path / "corpus")
-    qa = rag.build(tmp_path / "corpus", model=embedder)
+    qa = rag.build(tmp_path / "corpus", model=embedder, reader=False)
     report = evaluate(qa, questions)
     everything = report["all"]
     assert report["questions"] == everything["questions"] == 12
@@ -121,7 +121,7 @@ def test_evaluate_reports_every_number_on_a_tiny_squad(tmp_path, embedder):
 
 
 def test_subset_reuses_vectors_and_keeps_answers(tmp_path, embedder):
-    qa = rag.build(write_corpus(tmp_path / "docs"), model=embedder)
+    qa = rag.build(write_corpus(tmp_path / "docs"), model=embedder, reader=False)
     calls = embedder.calls
     small = subset(qa.index, lambda source: source != "cats.txt")
     assert embedder.calls == calls  # nothing re-embedded

@@ -7,7 +7,7 @@ from rag.retrieval import dense_scores, retrieve
 
 @pytest.fixture
 def qa(corpus, embedder):
-    return rag.build(corpus, model=embedder)
+    return rag.build(corpus, model=embedder, reader=False)
 
 
 def test_answer_is_a_verbatim_sentence_with_a_checkable_citation(qa):

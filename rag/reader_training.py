@@ -1,0 +1,324 @@
+"""Training the reader on SQuAD v1.1 train (`rag train-reader`): seeded, logged, CPU or GPU.
+
+Data. A seeded sample of training articles is indexed with rag's own pipeline (the default model
+and chunking), and every question of those articles is asked of that index, as at inference:
+  - the gold passage (its sentences that contain the answer are positives, the others negatives);
+  - the best-ranked other passage (a hard negative: what the retriever ranks at or above the gold);
+  - the best-ranked passage of another article (teaches declining: nothing there answers).
+Sentences of other passages of the gold article that contain the answer text are left unlabelled.
+
+Loss, per question: binary cross-entropy on every labelled sentence (the score that declines), a
+softmax over all the question's sentences towards the answering one (the choice), and start/end
+cross-entropy on the answer's word pieces (the short answer).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import reader as rd
+from .evaluate import Question, contains_answer, gold_passages, load_squad, normalize
+
+VALIDATION_ARTICLES = 6
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    squad: str = "../shared/data/squad-train-v1.1.json"
+    out: str = str(rd.DEFAULT_READER)
+    work: str = ".rag-train"  # corpus, index and examples of the sampled articles (reused when present)
+    base_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+    articles: int = 90  # training articles sampled (plus VALIDATION_ARTICLES more for validation)
+    questions: int = 16000  # training questions used at most (each gives 2-3 rows)
+    epochs: int = 1
+    batch_questions: int = 8
+    lr: float = 8e-5
+    head_lr: float = 5e-4
+    warmup: float = 0.06
+    other_article: float = 0.5  # share of questions that also get a passage of another article
+    validation_questions: int = 300
+    max_length: int = 256
+    seed: int = 13
+    device: str = "auto"
+
+
+@dataclass(frozen=True)
+class Example:
+    question: str
+    answers: tuple[str, ...]
+    title: str
+    text: str
+    sentences: tuple[tuple[int, int], ...]
+    labels: tuple[int, ...]  # per sentence: 1 answers, 0 does not, -1 unlabelled
+    answer: tuple[int, int] | None  # character span of the answer in `text` (gold passage only)
+
+
+def _find(text: str, answer: str) -> tuple[int, int] | None:
+    at = text.find(answer)
+    if at < 0:
+        at = text.lower().find(answer.lower())
+    return (at, at + len(answer)) if at >= 0 else None
+
+
+def _example(q: Question, passage, kind: str) -> Example:
+    sentences = tuple(passage.sentences)
+    texts = [passage.text[s:e] for s, e in sentences]
+    has = [contains_answer(t, q.answers) for t in texts]
+    if kind == "gold":
+        # The sentence holding the marked answer (its first occurrence) is the positive; other sentences
+        # that merely contain the answer text ("the brain" in an article on brains) are left unlabelled.
+        span = next((sp for a in q.answers if (sp := _find(passage.text, a))), None)
+        marked = next((j for j, (s, e) in enumerate(sentences) if span and s <= span[0] < e), None)
+        labels = tuple(1 if j == marked else -1 if h else 0 for j, h in enumerate(has))
+        if marked is None:
+            labels = tuple(int(h) for h in has)
+    elif kind == "same-article":
+        labels, span = tuple(-1 if h else 0 for h in has), None
+    else:
+        labels, span = tuple(0 for _ in has), None
+    return Example(q.text, q.answers, passage.title, passage.text, sentences, labels, span)
+
+
+def build_examples(settings: TrainSettings, log) -> tuple[list[list[Example]], list[Question], object]:
+    """Examples grouped by question for the sampled training articles, plus the validation questions
+    and the index they are asked against."""
+    from .embedder import SentenceTransformerEmbedder
+    from .errors import RagError
+    from .index import build_index, load_index, save_index
+    from .retrieval import retrieve
+
+    work = Path(settings.work)
+    everything = load_squad(settings.squad, work / "all")
+    sources = sorted({q.source for q in everything})
+    rng = random.Random(settings.seed)
+    chosen = rng.sample(sources, settings.articles + VALIDATION_ARTICLES)
+    validation_sources = set(chosen[:VALIDATION_ARTICLES])
+    corpus = work / f"corpus-{settings.seed}-{len(chosen)}"
+    corpus.mkdir(parents=True, exist_ok=True)
+    titles = json.loads((work / "all" / "metadata.json").read_text(encoding="utf-8"))
+    for source in chosen:
+        shutil.copyfile(work / "all" / source, corpus / source)
+    (corpus / "metadata.json").write_text(json.dumps({s: titles[s] for s in chosen}), encoding="utf-8")
+    embedder = SentenceTransformerEmbedder(settings.base_model)
+    index_dir = corpus.with_name(corpus.name + ".index")
+    try:
+        index = load_index(index_dir)
+        log(f"reusing the index of the sampled articles at {index_dir}")
+    except RagError:
+        index = build_index(corpus, embedder, progress=True)
+        save_index(index, index_dir)
+    questions = [q for q in everything if q.source in set(chosen)]
+    golds = gold_passages(index.passages, questions)
+    train_q = [(q, g) for q, g in zip(questions, golds) if q.source not in validation_sources and g is not None]
+    rng.shuffle(train_q)
+    train_q = train_q[:settings.questions]
+    validation = [q for q in questions if q.source in validation_sources]
+    validation = rng.sample(validation, min(settings.validation_questions, len(validation)))
+    log(f"{len(train_q):,} training questions from {settings.articles} articles; {len(validation)} validation "
+        f"questions from {VALIDATION_ARTICLES} other articles; {len(index.passages):,} passages indexed")
+    vectors = embedder.encode([q.text for q, _ in train_q], batch_size=128, progress=True)
+    from tqdm.auto import tqdm
+
+    groups = []
+    for (q, gold), vector in zip(tqdm(train_q, desc="Retrieving", unit="q"), vectors):
+        hits = retrieve(index, vector, q.text, k=30)
+        group = [_example(q, index.passages[gold], "gold")]
+        same = [h.passage_id for h in hits if h.passage_id != gold]
+        if same:
+            p = index.passages[same[0]]
+            group.append(_example(q, p, "same-article" if p.source == q.source else "other"))
+        other = [h.passage_id for h in hits if index.passages[h.passage_id].source != q.source]
+        if other and rng.random() < settings.other_article and index.passages[other[0]].id not in same[:1]:
+            group.append(_example(q, index.passages[other[0]], "other"))
+        groups.append(group)
+    return groups, validation, (index, embedder)
+
+
+def _rows_for(tokenizer, config: rd.ReaderConfig, example: Example):
+    """The row of an example the loss is taken on: the one holding the answer, else the first."""
+    rows = rd.make_rows(tokenizer, config, example.question, [(example.title, example.text, example.sentences)])
+    if example.answer is not None:
+        for row in rows:
+            if any(s <= example.answer[0] < e for s, e in row.offsets if e > s):
+                return row
+    return rows[0]
+
+
+def _targets(row: rd.Row, example: Example) -> tuple[list[int], int, int]:
+    """Per-sentence labels of a row (in row order) and the answer's first/last token (-100: none)."""
+    present = sorted({s for s in row.sentence_of if s >= 0})
+    labels = [example.labels[s] for s in present]
+    start = end = -100
+    if example.answer is not None:
+        a, b = example.answer
+        overlap = [t for t, (s, e) in enumerate(row.offsets) if e > s and row.sentence_of[t] >= 0 and s < b and e > a]
+        if overlap:
+            start, end = overlap[0], overlap[-1]
+    return labels, start, end
+
+
+def _loss(model, batch, device):
+    import torch
+    import torch.nn.functional as F
+
+    rows, labels, starts, ends, owner = batch
+    tensors = [t.to(device) for t in rd.batch_tensors(rows)]
+    sentence_logits, first, start_logits, end_logits = model(*tensors)
+    width = sentence_logits.shape[1]
+    target = torch.full((len(rows), width), -1.0, device=device)
+    for r, lab in enumerate(labels):
+        target[r, :len(lab)] = torch.tensor(lab, dtype=torch.float, device=device)
+    known = target >= 0
+    bce = F.binary_cross_entropy_with_logits(sentence_logits[known], target[known])
+    # The choice: a softmax over each question's sentences (all its rows) towards the answering ones.
+    owner = torch.tensor(owner, device=device)
+    listwise = []
+    for q in owner.unique():
+        mine = owner == q
+        logits, t = sentence_logits[mine][known[mine]], target[mine][known[mine]]
+        if (t > 0).any():
+            listwise.append(torch.logsumexp(logits, 0) - torch.logsumexp(logits[t > 0], 0))
+    listwise = torch.stack(listwise).mean() if listwise else sentence_logits.sum() * 0
+    context = tensors[3] >= 0
+    start_t = torch.tensor(starts, device=device)
+    end_t = torch.tensor(ends, device=device)
+    has = start_t >= 0
+    if has.any():
+        masked_s = start_logits.masked_fill(~context, -1e4)[has]
+        masked_e = end_logits.masked_fill(~context, -1e4)[has]
+        span = (F.cross_entropy(masked_s, start_t[has]) + F.cross_entropy(masked_e, end_t[has])) / 2
+    else:
+        span = sentence_logits.sum() * 0
+    parts = {"bce": bce.item(), "listwise": listwise.item(), "span": span.item()}
+    return bce + listwise + span, parts
+
+
+def _f1(prediction: str, truth: str) -> float:
+    p, t = normalize(prediction).split(), normalize(truth).split()
+    common = sum(min(p.count(w), t.count(w)) for w in set(p) & set(t))
+    if not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(t)
+    return 2 * precision * recall / (precision + recall)
+
+
+def validate(reader: rd.Reader, questions: Sequence[Question], index, embedder, passages: int = 3) -> dict:
+    """Sentence accuracy, short-answer exact match and F1 on validation questions asked of the index
+    of the sampled articles, with the reader reading the top `passages` retrieved passages."""
+    from .retrieval import retrieve
+
+    vectors = embedder.encode([q.text for q in questions], batch_size=128)
+    correct, em, f1 = [], [], []
+    for q, vector in zip(questions, vectors):
+        hits = retrieve(index, vector, q.text, k=passages)
+        chosen = [index.passages[h.passage_id] for h in hits]
+        reads = reader.read(q.text, [(p.title, p.text, p.sentences) for p in chosen])
+        best = max(reads, key=lambda r: r.logit)
+        p = chosen[best.passage]
+        sentence = p.sentence_text(best.sentence)
+        short = sentence[best.span[0]:best.span[1]]
+        correct.append(contains_answer(sentence, q.answers))
+        em.append(any(normalize(short) == normalize(a) for a in q.answers))
+        f1.append(max(_f1(short, a) for a in q.answers))
+    return {"sentence_accuracy": float(np.mean(correct)), "exact_match": float(np.mean(em)),
+            "f1": float(np.mean(f1)), "questions": len(questions)}
+
+
+def train(settings: TrainSettings) -> dict:
+    import torch
+    from tqdm.auto import tqdm
+    from transformers import AutoTokenizer
+
+    from .embedder import resolve_model
+
+    started = time.perf_counter()
+    out = Path(settings.out)
+    work = Path(settings.work)
+    work.mkdir(parents=True, exist_ok=True)
+    log_path = work / "train-log.jsonl"
+    log_file = log_path.open("a", encoding="utf-8")
+
+    def log(message: str | dict) -> None:
+        record = message if isinstance(message, dict) else {"message": message}
+        record = {"t": round(time.perf_counter() - started, 1), **record}
+        log_file.write(json.dumps(record) + "\n")
+        log_file.flush()
+        tqdm.write(json.dumps(record))
+
+    random.seed(settings.seed)
+    np.random.seed(settings.seed)
+    torch.manual_seed(settings.seed)
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if settings.device == "auto" else settings.device
+    log({"settings": asdict(settings), "device": device, "threads": torch.get_num_threads()})
+    groups, validation, (index, embedder) = build_examples(settings, log)
+    model = rd.new_model(settings.base_model)
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(settings.base_model))
+    config = rd.ReaderConfig(base_model=settings.base_model, max_length=settings.max_length,
+                             word_embeddings_sha256=rd.embeddings_digest(model))
+    model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    model.to(device)
+    heads = [p for n, p in model.named_parameters() if not n.startswith("encoder.") and p.requires_grad]
+    body = [p for n, p in model.named_parameters() if n.startswith("encoder.") and p.requires_grad]
+    optimizer = torch.optim.AdamW([{"params": body, "lr": settings.lr}, {"params": heads, "lr": settings.head_lr}],
+                                  weight_decay=0.01)
+    steps = settings.epochs * math.ceil(len(groups) / settings.batch_questions)
+    warmup = max(1, int(steps * settings.warmup))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
+    rng = random.Random(settings.seed)
+    step, running = 0, []
+    bar = tqdm(total=steps, desc="Training", unit="step")
+    for epoch in range(settings.epochs):
+        order = list(range(len(groups)))
+        rng.shuffle(order)
+        for b in range(0, len(order), settings.batch_questions):
+            rows, labels, starts, ends, owner = [], [], [], [], []
+            for qi, g in enumerate(order[b:b + settings.batch_questions]):
+                for example in groups[g]:
+                    row = _rows_for(tokenizer, config, example)
+                    lab, s, e = _targets(row, example)
+                    rows.append(row)
+                    labels.append(lab)
+                    starts.append(s)
+                    ends.append(e)
+                    owner.append(qi)
+            model.train()
+            loss, parts = _loss(model, (rows, labels, starts, ends, owner), device)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            running.append(parts)
+            bar.update(1)
+            if step % 50 == 0 or step == steps:
+                mean = {k: round(float(np.mean([r[k] for r in running])), 4) for k in running[0]}
+                bar.set_postfix(mean)
+                log({"step": step, "epoch": epoch, "lr": scheduler.get_last_lr()[0], **mean})
+                running = []
+            if step % 500 == 0 and step < steps:
+                rd.save(model, config, work / "checkpoint")
+    bar.close()
+    train_seconds = time.perf_counter() - started
+    model.eval()
+    rd.save(model.to("cpu"), config, out)
+    log(f"saved the reader to {out}")
+    metrics = {"train_seconds": round(train_seconds, 1), "steps": steps, "questions": len(groups),
+               "rows": sum(len(g) for g in groups)}
+    for quantize in (False, True):
+        reader = rd.Reader.load(out, quantize=quantize)
+        metrics["validation_int8" if quantize else "validation_fp16"] = validate(reader, validation, index, embedder)
+        log({"validation": metrics["validation_int8" if quantize else "validation_fp16"], "int8": quantize})
+    (out / "training.json").write_text(json.dumps({"settings": asdict(settings), "device": device, **metrics},
+                                                  indent=2) + "\n", encoding="utf-8")
+    return metrics

@@ -1,0 +1,220 @@
+"""The reader with a tiny model built here (random weights, a vocabulary of the test corpus):
+input rows, span offsets, save/load, the answer contract and the decline path."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from conftest import TINY
+
+import rag
+from rag import reader as rd
+from rag.errors import ModelLoadError
+from rag.evaluate import fit_calibration, reliability, short_answer_scores
+
+SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory):
+    """A 2-layer, 32-wide BERT and a word-level vocabulary, saved as a base model folder."""
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-base")
+    words = sorted({w for text in TINY.values() for w in re.findall(r"\w+|[^\w\s]", text.lower())})
+    words += ["where", "does", "what", "is", "how", "many", "who", "|"]
+    tokenizer = BertTokenizerFast(vocab={w: i for i, w in enumerate(SPECIAL + sorted(set(words)))})
+    tokenizer.save_pretrained(folder)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128)
+    BertModel(config).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_reader_dir(tiny_base, tmp_path_factory):
+    import torch
+
+    torch.manual_seed(1)
+    model = rd.new_model(str(tiny_base))
+    config = rd.ReaderConfig(base_model=str(tiny_base), max_length=48, question_tokens=12,
+                             word_embeddings_sha256=rd.embeddings_digest(model))
+    folder = rd.save(model, config, tmp_path_factory.mktemp("reader"))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_reader(tiny_reader_dir):
+    return rd.Reader.load(tiny_reader_dir, quantize=False)
+
+
+PASSAGE = ("Rivers of Europe", "The Danube flows through ten countries. The Rhine rises in the Swiss Alps.",
+           ((0, 39), (40, 73)))
+
+
+def test_rows_map_every_word_piece_back_to_its_sentence(tiny_reader):
+    rows = rd.make_rows(tiny_reader.tokenizer, tiny_reader.config, "Where does the Rhine rise?", [PASSAGE])
+    assert len(rows) == 1
+    row = rows[0]
+    _, text, spans = PASSAGE
+    for sentence, (start, end) in zip(row.sentence_of, row.offsets):
+        if sentence >= 0:
+            s, e = spans[sentence]
+            assert s <= start < end <= e
+    assert sorted({s for s in row.sentence_of if s >= 0}) == [0, 1]
+    tokenizer = tiny_reader.tokenizer
+    assert row.input_ids[0] == tokenizer.cls_token_id and row.input_ids[-1] == tokenizer.sep_token_id
+
+
+def test_a_long_passage_is_cut_into_rows_at_sentence_boundaries(tiny_reader):
+    sentence = "The Danube flows through ten countries."
+    text = " ".join([sentence] * 12)
+    spans = tuple((i * (len(sentence) + 1), i * (len(sentence) + 1) + len(sentence)) for i in range(12))
+    long_question = "Where does the Danube flow " + "how many " * 40 + "?"
+    rows = rd.make_rows(tiny_reader.tokenizer, tiny_reader.config, long_question, [("Rivers", text, spans)])
+    assert len(rows) > 1
+    assert all(len(r.input_ids) <= tiny_reader.config.max_length for r in rows)
+    seen = [s for r in rows for s in dict.fromkeys(x for x in r.sentence_of if x >= 0)]
+    assert seen == list(range(12))  # every sentence once, in order: no sentence is split across rows
+
+
+def test_read_scores_every_sentence_with_a_span_inside_it(tiny_reader):
+    other = ("Cats", "A group of cats is called a clowder.", ((0, 36),))
+    reads = tiny_reader.read("Where does the Rhine rise?", [PASSAGE, other])
+    assert [(r.passage, r.sentence) for r in reads] == [(0, 0), (0, 1), (1, 0)]
+    for r in reads:
+        s, e = (PASSAGE if r.passage == 0 else other)[2][r.sentence]
+        assert 0 <= r.span[0] < r.span[1] <= e - s
+        assert np.isfinite(r.logit)
+
+
+def test_saved_weights_leave_out_the_base_word_embeddings_and_load_back_exactly(tiny_reader_dir, tiny_base):
+    import torch
+    from safetensors.torch import load_file
+
+    stored = load_file(str(tiny_reader_dir / rd.WEIGHTS))
+    assert rd.FROZEN not in stored and all(t.dtype == torch.float16 for t in stored.values())
+    fp32 = rd.Reader.load(tiny_reader_dir, quantize=False)
+    int8 = rd.Reader.load(tiny_reader_dir, quantize=True)
+    question = "Where does the Rhine rise?"
+    a = [r.logit for r in fp32.read(question, [PASSAGE])]
+    b = [r.logit for r in int8.read(question, [PASSAGE])]
+    assert np.allclose(a, b, atol=0.25)
+
+
+def test_qa_with_the_reader_gives_the_short_answer_inside_the_quote(corpus, embedder, tiny_reader):
+    qa = rag.build(corpus, model=embedder, reader=tiny_reader)
+    assert qa.reader is tiny_reader
+    always = rag.QA(qa.index, embedder, reader=tiny_reader, answering=rag.AnswerSettings(reader_threshold=0.0))
+    answer = always.ask("Where does the Rhine rise?")
+    assert answer.answered and answer.citations[0].context[answer.citations[0].start:answer.citations[0].end] == \
+        answer.answer
+    start, end = answer.answer_span
+    assert answer.answer[start:end] == answer.short_answer and answer.short_answer
+    data = json.loads(json.dumps(answer.to_dict()))
+    assert data["answer"][data["answer_span"][0]:data["answer_span"][1]] == data["short_answer"]
+    assert 0.0 <= data["confidence"] <= 1.0
+
+
+def test_the_reader_declines_below_its_threshold(corpus, embedder, tiny_reader):
+    index = rag.build(corpus, model=embedder, reader=False).index
+    never = rag.QA(index, embedder, reader=tiny_reader, answering=rag.AnswerSettings(reader_threshold=1.01))
+    answer = never.ask("Where does the Rhine rise?")
+    assert not answer.answered and answer.answer == "" and answer.answer_span is None
+    assert answer.short_answer == "" and answer.citations == []
+    assert answer.message.startswith("The documents don't say")
+    assert answer.alternatives  # the nearest sentences are still offered to read
+
+
+def test_reader_false_keeps_the_evidence_path(corpus, embedder):
+    answer = rag.build(corpus, model=embedder, reader=False).ask("Where does the Rhine rise?")
+    assert answer.answer == "The Rhine rises in the Swiss Alps and ends in the North Sea."
+    assert answer.answer_span is None and answer.short_answer == ""
+
+
+def test_a_missing_reader_says_what_to_do(tmp_path):
+    with pytest.raises(ModelLoadError, match=r"no reader at .* \(it needs config.json and reader.safetensors\): "
+                                             r"the bundled reader ships with rag"):
+        rd.Reader.load(tmp_path / "nowhere")
+
+
+def test_weights_that_do_not_fit_are_refused_with_the_keys(tiny_reader_dir, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / rd.CONFIG).write_text((tiny_reader_dir / rd.CONFIG).read_text())
+    tensors = load_file(str(tiny_reader_dir / rd.WEIGHTS))
+    tensors.pop("span_head.weight")
+    save_file(tensors, str(broken / rd.WEIGHTS))
+    with pytest.raises(ModelLoadError, match=r"do not fit its model \(missing \['span_head.weight'\]"):
+        rd.Reader.load(broken)
+
+
+def test_a_reader_trained_on_other_word_embeddings_is_refused(tiny_reader_dir, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    config = json.loads((tiny_reader_dir / rd.CONFIG).read_text())
+    (other / rd.CONFIG).write_text(json.dumps(dict(config, word_embeddings_sha256="0" * 64)))
+    (other / rd.WEIGHTS).write_bytes((tiny_reader_dir / rd.WEIGHTS).read_bytes())
+    with pytest.raises(ModelLoadError, match="was trained on other word embeddings"):
+        rd.Reader.load(other)
+
+
+def test_a_damaged_config_is_refused(tiny_reader_dir, tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / rd.CONFIG).write_text('{"base_model": "x", "colour": 3}')
+    (bad / rd.WEIGHTS).write_bytes(b"")
+    with pytest.raises(ModelLoadError, match="config.json in .* is not valid"):
+        rd.Reader.load(bad)
+
+
+def test_best_span_is_ordered_and_bounded():
+    start = np.array([0.0, 5.0, 0.0, 0.0, 0.0])
+    end = np.array([0.0, 0.0, 0.0, 0.0, 9.0])
+    assert rd.best_span(start, end, max_tokens=10) == (1, 4)
+    assert rd.best_span(start, end, max_tokens=2) in {(1, 2), (1, 1), (3, 4), (4, 4)}
+    assert rd.best_span(np.array([0.0, 0.0, 3.0]), np.array([4.0, 0.0, 0.0]), 5) != (2, 0)
+
+
+def test_calibration_recovers_a_known_curve_and_bins_it():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 2, 20000)
+    truth = rng.random(20000) < 1 / (1 + np.exp(-(0.5 * logits - 1.0)))
+    scale, bias = fit_calibration(logits, truth)
+    assert abs(scale - 0.5) < 0.05 and abs(bias + 1.0) < 0.08
+    bins = reliability(1 / (1 + np.exp(-(scale * logits + bias))), truth)
+    assert sum(b["count"] for b in bins) == 20000
+    assert all(abs(b["confidence"] - b["correct"]) < 0.05 for b in bins if b["count"] > 500)
+    with pytest.raises(ValueError, match="both correct and wrong"):
+        fit_calibration([1.0, 2.0], [True, True])
+
+
+def test_short_answer_scores_follow_squad():
+    assert short_answer_scores("the Swiss Alps", ["Swiss Alps"]) == (1.0, 1.0)
+    em, f1 = short_answer_scores("in the Swiss Alps mountains", ["Swiss Alps"])
+    assert em == 0.0 and f1 == pytest.approx(2 * (2 / 4) * 1 / (2 / 4 + 1))
+    assert short_answer_scores("", ["Swiss Alps"]) == (0.0, 0.0)
+
+
+def test_the_tiny_tokenizer_knows_the_corpus_words(tiny_reader):
+    assert tiny_reader.tokenizer.tokenize("The Swiss Alps.") == ["the", "swiss", "alps", "."]
+
+
+def test_training_targets_mark_the_answer_word_pieces(tiny_reader):
+    from rag.reader_training import Example, _rows_for, _targets
+
+    title, text, spans = PASSAGE
+    answer = text.index("Swiss Alps")
+    example = Example("Where does the Rhine rise?", ("Swiss Alps",), title, text, spans, (0, 1),
+                      (answer, answer + len("Swiss Alps")))
+    row = _rows_for(tiny_reader.tokenizer, tiny_reader.config, example)
+    labels, start, end = _targets(row, example)
+    assert labels == [0, 1]
+    assert tiny_reader.tokenizer.decode(row.input_ids[start:end + 1]) == "swiss alps"
