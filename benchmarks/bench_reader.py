@@ -1,0 +1,146 @@
+"""Speed of answering with the reader, against the bare floor and the readers users pick instead.
+
+    python benchmarks/bench_reader.py [--index DIR] [--squad FILE --limit N] [--rounds 3] [--json]
+
+Measured in one process, question by question, interleaved so that machine noise hits all alike:
+  floor            encode the question + one FAISS search (what no extractive QA over this index avoids)
+  ask, no reader   `qa.ask` with reader=False (retrieval + evidence scoring)
+  ask, reader      `qa.ask` with the bundled reader (int8), the default
+  ask, reader fp32 the same reader without int8
+  roberta-base     Haystack's default ExtractiveReader architecture (deepset/roberta-base-squad2 is a
+                   roberta-base), one batched forward pass over the top-10 retrieved passages
+                   (question + passage, up to 384 word pieces each, as its default max_seq_length)
+  distilbert-base  the architecture of the transformers SQuAD pipeline's default model, same inputs
+The two baselines are built from their architectures' default configs with random weights: the cost of
+a forward pass does not depend on the weights, and no hub is reachable here. Their inputs are the
+passages' lengths in our word pieces (the BPE of roberta gives lengths within a few per cent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+import rag
+from rag.retrieval import retrieve
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def summary(seconds: list[float]) -> dict:
+    ms = np.asarray(seconds) * 1000
+    return {"p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)), "mean": float(ms.mean()),
+            "n": len(ms)}
+
+
+def baseline(kind: str):
+    import torch
+    from transformers import (
+        DistilBertConfig,
+        DistilBertForQuestionAnswering,
+        RobertaConfig,
+        RobertaForQuestionAnswering,
+    )
+
+    torch.manual_seed(0)
+    if kind == "roberta-base":
+        return RobertaForQuestionAnswering(RobertaConfig(vocab_size=50265, max_position_embeddings=514,
+                                                         type_vocab_size=1)).eval()
+    return DistilBertForQuestionAnswering(DistilBertConfig()).eval()
+
+
+def baseline_forward(model, tokenizer, question: str, passages: list[str], max_length: int = 384) -> None:
+    import torch
+
+    q = len(tokenizer(question, add_special_tokens=False)["input_ids"])
+    lengths = [min(max_length, q + len(tokenizer(p, add_special_tokens=False)["input_ids"]) + 3) for p in passages]
+    width = max(lengths)
+    ids = torch.full((len(passages), width), 5, dtype=torch.long)
+    mask = torch.zeros((len(passages), width), dtype=torch.long)
+    for i, n in enumerate(lengths):
+        mask[i, :n] = 1
+    with torch.inference_mode():
+        model(input_ids=ids, attention_mask=mask)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index", default=None, help="index folder (default: the bundled seeds index)")
+    parser.add_argument("--questions", default=str(ROOT / "benchmarks" / "seeds_questions.jsonl"))
+    parser.add_argument("--squad", default=None, help="take questions from this SQuAD file instead")
+    parser.add_argument("--limit", type=int, default=200, help="questions from --squad (seeded sample)")
+    parser.add_argument("--rounds", type=int, default=3, help="repetitions of every question")
+    parser.add_argument("--baseline-questions", type=int, default=12,
+                        help="questions the (slow) baseline readers are timed on, once each")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    qa = rag.load(args.index)
+    if args.squad:
+        from rag.evaluate import load_squad, sample
+
+        questions = [q.text for q in sample(load_squad(args.squad, Path(".rag-eval") / "bench-corpus"), args.limit)]
+    else:
+        questions = [json.loads(line)["question"] for line in Path(args.questions).read_text("utf-8").splitlines()]
+    plain = rag.QA(qa.index, qa.embedder, reader=None, retrieval=qa.retrieval, answering=qa.answering)
+    fp32 = rag.QA(qa.index, qa.embedder, reader=rag.Reader.load(quantize=False), retrieval=qa.retrieval,
+                  answering=qa.answering)
+    for q in questions[:5]:  # warm-up
+        qa.ask(q), plain.ask(q), fp32.ask(q)
+    times: dict[str, list[float]] = {"floor": [], "ask, no reader": [], "ask, reader": [], "ask, reader fp32": []}
+    for _ in range(args.rounds):
+        for q in questions:
+            start = time.perf_counter()
+            vector = qa.embedder.encode([q])
+            qa.index.store.search(vector, qa.retrieval.candidates * 2)
+            times["floor"].append(time.perf_counter() - start)
+            for name, model in (("ask, no reader", plain), ("ask, reader", qa), ("ask, reader fp32", fp32)):
+                start = time.perf_counter()
+                model.ask(q)
+                times[name].append(time.perf_counter() - start)
+
+    tokenizer = qa.reader.tokenizer
+    baselines = {name: baseline(name) for name in ("roberta-base", "distilbert-base")}
+    base_times: dict[str, list[float]] = {"ask, reader (same questions)": [], **{f"{n} top-10": [] for n in baselines}}
+    for q in questions[:args.baseline_questions]:
+        vector = qa.embedder.encode([q])[0]
+        top10 = [qa.index.passages[h.passage_id].text for h in retrieve(qa.index, vector, q, k=10,
+                                                                         settings=qa.retrieval)]
+        start = time.perf_counter()
+        qa.ask(q)
+        base_times["ask, reader (same questions)"].append(time.perf_counter() - start)
+        for name, model in baselines.items():
+            start = time.perf_counter()
+            baseline_forward(model, tokenizer, q, top10)
+            base_times[f"{name} top-10"].append(time.perf_counter() - start)
+
+    result = {name: summary(values) for name, values in {**times, **base_times}.items()}
+    floor, reader = result["floor"]["p50"], result["ask, reader"]["p50"]
+    ours = result["ask, reader (same questions)"]["p50"]
+    result["ratios"] = {
+        "ask reader / floor (p50)": reader / floor,
+        "ask no reader / floor (p50)": result["ask, no reader"]["p50"] / floor,
+        "reader cost, p50 ms (ask reader - ask no reader)": reader - result["ask, no reader"]["p50"],
+        "roberta-base top-10 forward / ask reader (p50)": result["roberta-base top-10"]["p50"] / ours,
+        "distilbert-base top-10 forward / ask reader (p50)": result["distilbert-base top-10"]["p50"] / ours,
+        "ask reader mean / p50": result["ask, reader"]["mean"] / reader,
+    }
+    result["questions"] = len(questions)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    for name, s in result.items():
+        if isinstance(s, dict) and "p50" in s:
+            print(f"{name:30} p50 {s['p50']:8.1f} ms  p95 {s['p95']:8.1f} ms  mean {s['mean']:8.1f} ms  (n={s['n']})")
+    for name, value in result["ratios"].items():
+        print(f"{name:52} {value:8.2f}")
+    print(f"torch threads: {__import__('torch').get_num_threads()}; baselines timed once on "
+          f"{len(base_times['ask, reader (same questions)'])} questions")
+
+
+if __name__ == "__main__":
+    main()
