@@ -33,6 +33,8 @@ def _format(answer: Answer) -> str:
         return "\n".join(lines)
     wrapped = textwrap.fill(answer.answer, width=100, initial_indent="  “", subsequent_indent="   ")
     lines.append(wrapped + "”")
+    if answer.short_answer:
+        lines.append(f"  short answer: {answer.short_answer}")
     c = answer.citations[0]
     lines.append(f"  — {c.title}")
     lines.append(f"    {c.source}, {c.location} (confidence {answer.confidence:.2f})")

