@@ -67,6 +67,17 @@ def baseline_forward(model, tokenizer, question: str, passages: list[str], max_l
         model(input_ids=ids, attention_mask=mask)
 
 
+def txtai_search(qa):
+    """txtai's hybrid search (BM25 + dense, the same embedding model) over the same passages."""
+    from txtai import Embeddings
+
+    from rag.embedder import resolve_model
+
+    embeddings = Embeddings(path=resolve_model(qa.embedder.name), hybrid=True, content=False)
+    embeddings.index([(p.id, p.text, None) for p in qa.index.passages])
+    return lambda q: embeddings.search(q, 10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", default=None, help="index folder (default: the bundled seeds index)")
@@ -76,6 +87,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="repetitions of every question")
     parser.add_argument("--baseline-questions", type=int, default=12,
                         help="questions the (slow) baseline readers are timed on, once each")
+    parser.add_argument("--txtai", action="store_true",
+                        help="also time txtai's hybrid search (BM25 + dense, same model) over the same passages "
+                             "(pip install txtai)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -89,18 +103,22 @@ def main() -> None:
     plain = rag.QA(qa.index, qa.embedder, reader=None, retrieval=qa.retrieval, answering=qa.answering)
     fp32 = rag.QA(qa.index, qa.embedder, reader=rag.Reader.load(quantize=False), retrieval=qa.retrieval,
                   answering=qa.answering)
+    runners = {"ask, no reader": plain.ask, "ask, reader": qa.ask, "ask, reader fp32": fp32.ask}
+    if args.txtai:
+        runners["txtai hybrid search"] = txtai_search(qa)
     for q in questions[:5]:  # warm-up
-        qa.ask(q), plain.ask(q), fp32.ask(q)
-    times: dict[str, list[float]] = {"floor": [], "ask, no reader": [], "ask, reader": [], "ask, reader fp32": []}
+        for run in runners.values():
+            run(q)
+    times: dict[str, list[float]] = {"floor": [], **{name: [] for name in runners}}
     for _ in range(args.rounds):
         for q in questions:
             start = time.perf_counter()
             vector = qa.embedder.encode([q])
             qa.index.store.search(vector, qa.retrieval.candidates * 2)
             times["floor"].append(time.perf_counter() - start)
-            for name, model in (("ask, no reader", plain), ("ask, reader", qa), ("ask, reader fp32", fp32)):
+            for name, run in runners.items():
                 start = time.perf_counter()
-                model.ask(q)
+                run(q)
                 times[name].append(time.perf_counter() - start)
 
     tokenizer = qa.reader.tokenizer
@@ -129,6 +147,10 @@ def main() -> None:
         "distilbert-base top-10 forward / ask reader (p50)": result["distilbert-base top-10"]["p50"] / ours,
         "ask reader mean / p50": result["ask, reader"]["mean"] / reader,
     }
+    if args.txtai:
+        txtai_mean = result["txtai hybrid search"]["mean"]
+        result["ratios"]["ask no reader mean / txtai hybrid mean"] = result["ask, no reader"]["mean"] / txtai_mean
+        result["ratios"]["ask reader mean / txtai hybrid mean"] = result["ask, reader"]["mean"] / txtai_mean
     result["questions"] = len(questions)
     if args.json:
         print(json.dumps(result, indent=2))

@@ -231,6 +231,7 @@ class Reader:
 
             model = new_model(config.base_model)
             tokenizer = AutoTokenizer.from_pretrained(resolve_model(config.base_model))
+            tokenizer.model_max_length = 1 << 30  # passages are cut into rows here, not by the tokenizer
             tensors = load_file(str(folder / WEIGHTS))
         except Exception as exc:  # a missing base model, a damaged file: all end here
             raise ModelLoadError(f"cannot load the reader from {str(folder)!r}: {type(exc).__name__}: {exc}. "

@@ -262,6 +262,7 @@ def train(settings: TrainSettings) -> dict:
     groups, validation, (index, embedder) = build_examples(settings, log)
     model = rd.new_model(settings.base_model)
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(settings.base_model))
+    tokenizer.model_max_length = 1 << 30  # passages are cut into rows by make_rows, not by the tokenizer
     config = rd.ReaderConfig(base_model=settings.base_model, max_length=settings.max_length,
                              word_embeddings_sha256=rd.embeddings_digest(model))
     model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
