@@ -1,10 +1,11 @@
 """Choose the reader's answer settings on SQuAD-open's tune split (even-numbered articles) only:
-how many retrieved passages it reads, and whether the retrieval score still adds to its logit.
+how many retrieved passages it reads, and whether the evidence of the reader-less path (sentence
+cosine, retrieval score, word overlap) still adds to its logit.
 
     python benchmarks/tune_reader.py [--squad FILE] [--limit 1500] [--out FILE.json]
 
 For each tune question the reader reads the top 5 passages once; the answer for "read the top k"
-is the best sentence among the first k, ranked by logit + w * (the passage's fused retrieval score).
+is the best sentence among the first k, ranked by logit + w * (the sentence's evidence rank).
 Accuracy (the quote contains a gold answer) and the reader's time per k are reported.
 """
 
@@ -18,10 +19,11 @@ from pathlib import Path
 import numpy as np
 
 import rag
+from rag.answer import sentence_evidence
 from rag.evaluate import contains_answer, load_squad, sample
 from rag.retrieval import retrieve
 
-WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0)
+WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 def main() -> None:
@@ -30,18 +32,20 @@ def main() -> None:
     parser.add_argument("--work", default=".rag-eval/squad-dev-v1.1", help="the folder `rag eval` uses")
     parser.add_argument("--limit", type=int, default=1500)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--reader", default=True, help="reader folder (default: the bundled one)")
     args = parser.parse_args()
     work = Path(args.work)
     questions = [q for q in load_squad(args.squad, work / "corpus") if q.split == "tune" and not q.held_out]
     questions = sample(questions, args.limit)
-    qa = rag.load(work / "index")
+    qa = rag.load(work / "index", reader=args.reader)
     records, seconds = [], {k: [] for k in range(1, 6)}
     vectors = qa.embedder.encode([q.text for q in questions], batch_size=64)
     for i, (q, vector) in enumerate(zip(questions, vectors)):
         hits = retrieve(qa.index, vector, q.text, k=5, settings=qa.retrieval)
         passages = [qa.index.passages[h.passage_id] for h in hits]
         reads = qa.reader.read(q.text, [(p.title, p.text, p.sentences) for p in passages])
-        records.append([(r.passage, hits[r.passage].score, r.logit,
+        ranks = [rank for _, _, rank in sentence_evidence(qa.index, q.text, vector, hits, qa.answering)]
+        records.append([(r.passage, float(ranks[r.passage][r.sentence]), r.logit,
                          contains_answer(passages[r.passage].sentence_text(r.sentence), q.answers)) for r in reads])
         if i % 10 == 0:  # the reader's own time for each k, on a tenth of the questions
             for k in seconds:

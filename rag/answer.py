@@ -41,8 +41,9 @@ class AnswerSettings:
     # `reader_threshold`, chosen on SQuAD-open's tuning split by the same rule as `threshold`.
     reader_passages: int = 3
     reader_threshold: float | None = None  # None: the threshold stored with the reader
-    # Added to the reader's logit: this weight times the passage's fused retrieval score (which the
-    # reader does not see). Chosen on SQuAD-open's tuning split (benchmarks/tune_reader.py).
+    # Added to the reader's logit: this weight times the sentence's evidence rank (cosine, retrieval
+    # score, word overlap; what chooses without a reader). Chosen on SQuAD-open's tuning split
+    # (benchmarks/tune_reader.py).
     reader_evidence_weight: float = 0.0
 
 
@@ -107,14 +108,19 @@ def _citation(index: Index, candidate: _Candidate) -> Citation:
                     round(candidate.score, 4))
 
 
-def read(index: Index, reader: Reader, question: str, hits: list[Hit],
+def read(index: Index, reader: Reader, question: str, query: np.ndarray, hits: list[Hit],
          settings: AnswerSettings = AnswerSettings()) -> Answer:
-    """Let the reader score every sentence of the top passages and quote the one it ranks best."""
+    """Let the reader score every sentence of the top passages and quote the one it ranks best (its
+    logit plus `reader_evidence_weight` times the sentence's evidence rank, see `sentence_evidence`)."""
     if not hits:
         return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
-    passages = [index.passages[h.passage_id] for h in hits[:settings.reader_passages]]
-    reads = [replace(r, logit=r.logit + settings.reader_evidence_weight * hits[r.passage].score)
-             for r in reader.read(question, [(p.title, p.text, p.sentences) for p in passages])]
+    hits = hits[:settings.reader_passages]
+    passages = [index.passages[h.passage_id] for h in hits]
+    reads = reader.read(question, [(p.title, p.text, p.sentences) for p in passages])
+    if settings.reader_evidence_weight:
+        ranks = [rank for _, _, rank in sentence_evidence(index, question, query, hits, settings)]
+        reads = [replace(r, logit=r.logit + settings.reader_evidence_weight * float(ranks[r.passage][r.sentence]))
+                 for r in reads]
     reads.sort(key=lambda r: -r.logit)
     if not reads:
         return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
@@ -148,18 +154,14 @@ def read(index: Index, reader: Reader, question: str, hits: list[Hit],
                   short_answer=answer[start:end], answer_span=(start, end))
 
 
-def extract(index: Index, question: str, query: np.ndarray, hits: list[Hit],
-            settings: AnswerSettings = AnswerSettings()) -> Answer:
-    """Without a reader: score each sentence of the top passages against the question by its evidence
-    (cosine, passage score, word overlap) and quote the best one."""
-    if not hits:
-        return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
-    candidates: list[_Candidate] = []
-    best_per_passage: dict[int, _Candidate] = {}
+def sentence_evidence(index: Index, question: str, query: np.ndarray, hits: list[Hit],
+                      settings: AnswerSettings = AnswerSettings()) -> list[tuple[Hit, np.ndarray, np.ndarray]]:
+    """For each hit, its sentences' evidence (cosine + passage score + idf-weighted word overlap: what
+    declines without a reader) and rank (evidence + overlap with the sentence before: what chooses)."""
     terms = index.bm25.query_weights(question)
     total = sum(terms.values()) or 1.0
-    competing = {hit.passage_id for hit in hits[:settings.passages]}
-    for hit in hits[:max(settings.passages, settings.citations)]:
+    out = []
+    for hit in hits:
         rows = index.sentence_rows(hit.passage_id)
         sims = index.sentence_vectors[rows] @ query
         found = [terms.keys() & ws for ws in index.sentence_words(hit.passage_id)]
@@ -170,7 +172,21 @@ def extract(index: Index, question: str, query: np.ndarray, hits: list[Hit],
                                for f, before in zip(found, [set()] + found[:-1])])
         scores = (settings.sentence_weight * sims + settings.passage_weight * hit.score
                   + settings.overlap_weight * overlap)
-        ranks = scores + settings.context_weight * in_context
+        out.append((hit, scores, scores + settings.context_weight * in_context))
+    return out
+
+
+def extract(index: Index, question: str, query: np.ndarray, hits: list[Hit],
+            settings: AnswerSettings = AnswerSettings()) -> Answer:
+    """Without a reader: score each sentence of the top passages against the question by its evidence
+    (cosine, passage score, word overlap) and quote the best one."""
+    if not hits:
+        return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
+    candidates: list[_Candidate] = []
+    best_per_passage: dict[int, _Candidate] = {}
+    competing = {hit.passage_id for hit in hits[:settings.passages]}
+    considered = hits[:max(settings.passages, settings.citations)]
+    for hit, scores, ranks in sentence_evidence(index, question, query, considered, settings):
         for j, (score, rank) in enumerate(zip(scores, ranks)):
             candidate = _Candidate(hit.passage_id, j, float(score), float(rank))
             if hit.passage_id in competing:

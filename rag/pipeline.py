@@ -66,7 +66,7 @@ class QA:
             k = max(self.answering.passages, self.answering.citations, self.answering.reader_passages)
             hits = retrieve(self.index, vector, question, k=k, settings=self.retrieval)
             if self.reader is not None:
-                answers.append(read(self.index, self.reader, question, hits, self.answering))
+                answers.append(read(self.index, self.reader, question, vector, hits, self.answering))
             else:
                 answers.append(extract(self.index, question, vector, hits, self.answering))
         return answers

@@ -218,3 +218,12 @@ def test_training_targets_mark_the_answer_word_pieces(tiny_reader):
     labels, start, end = _targets(row, example)
     assert labels == [0, 1]
     assert tiny_reader.tokenizer.decode(row.input_ids[start:end + 1]) == "swiss alps"
+
+
+def test_a_large_evidence_weight_makes_the_reader_follow_the_evidence(corpus, embedder, tiny_reader):
+    index = rag.build(corpus, model=embedder, reader=False).index
+    evidence = rag.QA(index, embedder).ask("Where does the Rhine rise?")
+    led = rag.QA(index, embedder, reader=tiny_reader,
+                 answering=rag.AnswerSettings(reader_threshold=0.0, reader_evidence_weight=1000.0))
+    answer = led.ask("Where does the Rhine rise?")
+    assert answer.answer == evidence.answer and answer.short_answer in answer.answer
