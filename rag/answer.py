@@ -44,7 +44,7 @@ class AnswerSettings:
     # Added to the reader's logit: this weight times the sentence's evidence rank (cosine, retrieval
     # score, word overlap; what chooses without a reader). Chosen on SQuAD-open's tuning split
     # (benchmarks/tune_reader.py).
-    reader_evidence_weight: float = 0.0
+    reader_evidence_weight: float = 2.0
 
 
 @dataclass(frozen=True)
