@@ -62,7 +62,7 @@ def _ask(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"rag ask: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    qa = pipeline.load(args.index, model=args.model, reader=not args.no_reader)
+    qa = pipeline.load(args.index, model=args.model, reader=args.reader)
     for answer in qa.ask_many(questions):
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
@@ -102,10 +102,10 @@ def _eval(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     index_dir = workdir / "index"
     try:
-        qa = pipeline.load(index_dir, model=args.model, reader=not args.no_reader)
+        qa = pipeline.load(index_dir, model=args.model, reader=args.reader)
     except RagError:
         qa = pipeline.build(workdir / "corpus", index_dir, model=args.model, progress=not args.json,
-                            reader=not args.no_reader)
+                            reader=args.reader)
     report = evaluate.evaluate(qa, questions, progress=not args.json)
     if args.plot:
         evaluate.plot(report, args.plot)
@@ -201,8 +201,8 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--index", default=None, help="index folder (default: the bundled embeddings/)")
     ask.add_argument("--model", default=None, help="model to embed questions (default: the index's)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question, one per line")
-    ask.add_argument("--no-reader", action="store_true", help="choose the quote by retrieval evidence alone, "
-                                                               "without the trained reader (faster, less accurate)")
+    ask.add_argument("--reader", action="store_true", help="let the trained reader choose the quote and mark its "
+                                                            "short answer (experimental: see README, The reader)")
     ask.set_defaults(run=_ask)
     ev = sub.add_parser("eval", help="evaluate on a SQuAD-format file (all paragraphs form one corpus)")
     ev.add_argument("file", help="SQuAD v1.1 JSON, e.g. ../shared/data/squad-dev-v1.1.json")
@@ -211,7 +211,7 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--model", default=None)
     ev.add_argument("--json", action="store_true", help="one JSON object with every number")
     ev.add_argument("--plot", metavar="PNG", help="write a plot of recall@k for each retrieval mode")
-    ev.add_argument("--no-reader", action="store_true", help="evaluate the evidence-only path (no reader)")
+    ev.add_argument("--reader", action="store_true", help="evaluate with the trained reader")
     ev.add_argument("--calibrate", action="store_true",
                     help="write the reader's calibration and threshold, fitted on the tune split, to its config")
     ev.set_defaults(run=_eval)

@@ -103,7 +103,7 @@ def _previous(out: Path | None) -> Index | None:
 
 
 def build(folder: str | Path, out: str | Path | None = None, *, model: str | Embedder | None = None,
-          progress: bool = False, store: str = "auto", incremental: bool = True, reader: ReaderOption = True) -> QA:
+          progress: bool = False, store: str = "auto", incremental: bool = True, reader: ReaderOption = False) -> QA:
     """Index every document under `folder` and return a QA over it; saved to `out` when given.
 
     If `out` already holds an index of the folder made with the same model, only new and changed
@@ -119,12 +119,12 @@ def build(folder: str | Path, out: str | Path | None = None, *, model: str | Emb
 
 
 def load(path: str | Path | None = None, *, model: str | Embedder | None = None,
-         rebuild: bool | None = None, progress: bool = False, reader: ReaderOption = True) -> QA:
+         rebuild: bool | None = None, progress: bool = False, reader: ReaderOption = False) -> QA:
     """Load a saved index (default: the bundled `embeddings/` index of `seeds/`).
 
     If the index no longer matches its documents or model, it is rebuilt when `rebuild` is
     true (the default for the bundled index) and otherwise StaleIndexError says what differs.
-    `reader`: True (the bundled reader), False (answer by evidence alone), or a reader folder.
+    `reader`: False (the default: evidence alone), True (the bundled trained reader), or a reader folder.
     """
     bundled = path is None
     path = Path(path) if path is not None else DEFAULT_INDEX

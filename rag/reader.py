@@ -161,11 +161,17 @@ def _module():
 def new_model(base: str):
     """A reader with fresh heads on the base model's encoder (the starting point of training)."""
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
 
     location = resolve_model(base)
     if Path(location).is_dir():
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    encoder = AutoModel.from_pretrained(location, add_pooling_layer=False)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the base's unused pooler would be reported as "unexpected" keys
+    try:
+        encoder = AutoModel.from_pretrained(location, add_pooling_layer=False)
+    finally:
+        hf_logging.set_verbosity(verbosity)
     return _module()(encoder)
 
 

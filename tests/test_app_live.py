@@ -62,8 +62,7 @@ def test_named_api_returns_the_cli_json(app_url):
     assert data["answered"] is True and "asset bans and travel freezes" in data["answer"]
     c = data["citations"][0]
     assert c["source"] == "001_550ab6adec92fdfa.txt" and c["context"][c["start"]:c["end"]] == data["answer"]
-    start, end = data["answer_span"]
-    assert data["short_answer"] and data["answer"][start:end] == data["short_answer"]
+    assert data["short_answer"] == "" and data["answer_span"] is None  # the app answers without the reader
     declined = client.predict("Who won the 2022 FIFA World Cup?", api_name="/ask")
     assert declined["answered"] is False and declined["answer"] == ""
     with pytest.raises(Exception, match="the question is empty"):
@@ -103,11 +102,6 @@ def test_browser_shows_the_quote_and_its_source(app_url):
             assert "asset bans and travel freezes" in answer
             assert "Foreign Office replies to the US Congressional-Executive Commission report on China" in answer
             assert "001_550ab6adec92fdfa.txt, paragraph 11" in answer
-            # The reader's short answer is bold inside the highlighted quote.
-            short = page.locator(".rag-answer mark strong.rag-short").first
-            assert short.count() == 1 and short.inner_text().strip() in "asset bans and travel freezes on senior " \
-                "Chinese actors responsible for enforcing China’s repressive policies in Xinjiang"
-            assert short.evaluate("e => getComputedStyle(e).fontWeight") in ("800", "bold", "700")
             page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
 
             page.get_by_placeholder("Ask a question about the documents").fill("<img src=x onerror=alert(1)>")

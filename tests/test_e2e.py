@@ -74,7 +74,9 @@ def test_in_scope_question_is_quoted_from_the_right_document(case, seeds_answers
 
 
 @pytest.mark.parametrize("case", [q for q in QUESTIONS if not q["source"]], ids=_case_id)
-def test_out_of_scope_question_is_declined(case, seeds_answers):
+def test_out_of_scope_question_is_declined(case, seeds_answers, request):
+    if case.get("known_failure"):
+        request.applymarker(pytest.mark.xfail(reason=case["known_failure"], strict=True))
     answer = seeds_answers[case["question"]]
     assert not answer.answered, answer.answer
 

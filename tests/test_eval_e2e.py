@@ -36,8 +36,7 @@ def test_rag_eval_limit_200_gives_sane_numbers(tmp_path):
     assert hybrid >= max(bm25, dense) - 0.02  # fusion is not worse than either retriever alone
     assert 0.5 < everything["answer_accuracy"] <= everything["retrieval"]["hybrid"]["recall@3"] + 0.1
     assert everything["answered"] > 0.8
-    assert 0.2 < everything["exact_match"] <= everything["f1"] <= 1.0  # the reader's short answers
-    assert report["calibration"]["scale"] > 0 and 0 < report["calibration"]["threshold"] < 1
+    assert everything["exact_match"] == 0.0 and report["calibration"] is None  # no reader: no short answers
     assert everything["held_out_questions"] > 10 and everything["held_out_answered"] < 0.5
     assert report["latency_ms"]["ask"]["p50"] > 0
     assert plot.read_bytes()[:4] == b"\x89PNG"
