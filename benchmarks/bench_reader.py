@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    qa = rag.load(args.index)
+    qa = rag.load(args.index, reader=True)
     if args.squad:
         from rag.evaluate import load_squad, sample
 

@@ -13,11 +13,12 @@ from .errors import (
                      StaleIndexError,
 )
 from .pipeline import QA, build, load
+from .reader import Reader
 from .retrieval import RetrievalSettings
 
 __version__ = "0.1.0"
 __all__ = [
-    "QA", "load", "build", "Answer", "Alternative", "Citation", "Passage", "AnswerSettings",
+    "QA", "load", "build", "Reader", "Answer", "Alternative", "Citation", "Passage", "AnswerSettings",
     "RetrievalSettings", "Embedder", "SentenceTransformerEmbedder", "DEFAULT_MODEL", "RagError",
     "RagWarning", "IndexNotFoundError", "CorruptIndexError", "StaleIndexError", "ModelLoadError", "CorpusError",
 ]

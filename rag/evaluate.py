@@ -185,22 +185,34 @@ def short_answer_scores(short: str, answers: Sequence[str]) -> tuple[float, floa
 
 
 def fit_calibration(logits: Sequence[float], correct: Sequence[bool]) -> tuple[float, float]:
-    """Platt scaling: (scale, bias) so that sigmoid(scale * logit + bias) fits P(correct), by Newton's
-    method on the log-likelihood (two parameters; a tiny ridge keeps it finite on separable data)."""
+    """Platt scaling: (scale, bias) so that sigmoid(scale * logit + bias) fits P(correct). Newton's method
+    on standardized logits with step halving (a plain Newton step diverges when the logits are large),
+    and a small ridge so that separable data still gives finite parameters."""
     x, y = np.asarray(logits, dtype=np.float64), np.asarray(correct, dtype=np.float64)
     if not len(x) or y.min() == y.max():
         raise ValueError("calibration needs both correct and wrong answers")
-    w = np.array([1.0, 0.0])
-    features = np.stack([x, np.ones_like(x)], axis=1)
+    mean, std = x.mean(), x.std() or 1.0
+    features = np.stack([(x - mean) / std, np.ones_like(x)], axis=1)
+    ridge = 1e-3 * len(x) ** 0.5
+
+    def loss(w: np.ndarray) -> float:
+        z = features @ w
+        return float(np.sum(np.logaddexp(0, z) - y * z) + 0.5 * ridge * w[0] ** 2)
+
+    w = np.zeros(2)
     for _ in range(100):
         p = 1.0 / (1.0 + np.exp(-(features @ w)))
-        gradient = features.T @ (p - y) + 1e-6 * w
-        hessian = (features * (p * (1 - p))[:, None]).T @ features + 1e-6 * np.eye(2)
+        gradient = features.T @ (p - y) + ridge * np.array([w[0], 0.0])
+        hessian = (features * (p * (1 - p))[:, None]).T @ features + ridge * np.diag([1.0, 1e-9])
         step = np.linalg.solve(hessian, gradient)
-        w -= step
-        if np.abs(step).max() < 1e-10:
+        t = 1.0
+        while loss(w - t * step) > loss(w) and t > 1e-6:
+            t /= 2
+        w -= t * step
+        if np.abs(t * step).max() < 1e-10:
             break
-    return float(w[0]), float(w[1])
+    scale = w[0] / std
+    return float(scale), float(w[1] - scale * mean)
 
 
 def reliability(confidences: Sequence[float], correct: Sequence[bool], bins: int = 10) -> list[dict]:

