@@ -294,7 +294,7 @@ class Reader:
 
     def confidence(self, logit: float) -> float:
         """The calibrated probability that a quote with this logit answers the question."""
-        z = self.config.calibration_scale * logit + self.config.calibration_bias
+        z = np.clip(self.config.calibration_scale * logit + self.config.calibration_bias, -60, 60)
         return float(1.0 / (1.0 + np.exp(-z)))
 
 
