@@ -378,12 +378,7 @@ def plot(report: dict, path: str | Path, *, max_k: int = 20) -> Path:
     ax.set_xticks([1, 3, 5, 10, 15, 20])
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_reliability(report: dict, path: str | Path) -> Path:
@@ -405,6 +400,12 @@ def plot_reliability(report: dict, path: str | Path) -> Path:
     ax.set_title("Reader reliability, SQuAD-open report split")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left")
+    return _save(fig, path)
+
+
+def _save(fig, path: str | Path) -> Path:
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from . import reader as rd
-from .evaluate import Question, contains_answer, gold_passages, load_squad, normalize
+from .evaluate import Question, contains_answer, gold_passages, load_squad, short_answer_scores
 
 VALIDATION_ARTICLES = 6
 
@@ -202,15 +202,6 @@ def _loss(model, batch, device):
     return bce + listwise + span, parts
 
 
-def _f1(prediction: str, truth: str) -> float:
-    p, t = normalize(prediction).split(), normalize(truth).split()
-    common = sum(min(p.count(w), t.count(w)) for w in set(p) & set(t))
-    if not common:
-        return 0.0
-    precision, recall = common / len(p), common / len(t)
-    return 2 * precision * recall / (precision + recall)
-
-
 def validate(reader: rd.Reader, questions: Sequence[Question], index, embedder, passages: int = 3) -> dict:
     """Sentence accuracy, short-answer exact match and F1 on validation questions asked of the index
     of the sampled articles, with the reader reading the top `passages` retrieved passages."""
@@ -227,8 +218,9 @@ def validate(reader: rd.Reader, questions: Sequence[Question], index, embedder, 
         sentence = p.sentence_text(best.sentence)
         short = sentence[best.span[0]:best.span[1]]
         correct.append(contains_answer(sentence, q.answers))
-        em.append(any(normalize(short) == normalize(a) for a in q.answers))
-        f1.append(max(_f1(short, a) for a in q.answers))
+        exact, overlap = short_answer_scores(short, q.answers)
+        em.append(exact)
+        f1.append(overlap)
     return {"sentence_accuracy": float(np.mean(correct)), "exact_match": float(np.mean(em)),
             "f1": float(np.mean(f1)), "questions": len(questions)}
 
