@@ -30,6 +30,10 @@ _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 _QUOTE = re.compile(r"^\s*>\s?")
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+# Terminal escape sequences (CSI "ESC [ ... m", OSC "ESC ] ... BEL", and two-character ones), then any
+# other C0/C1 control character: text from a document must never drive the terminal it is printed on.
+_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACE = re.compile(r"\s+")
 
 _TERMINAL = re.compile(r"[.!?…][\"'”’»)\]]*$")
@@ -66,8 +70,17 @@ def word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
 
+def printable(text: str) -> str:
+    """`text` without terminal escape sequences, control characters (tabs and newlines become spaces or
+    stay) and zero-width characters: what documents and questions are reduced to before anything else."""
+    text = _ESCAPE.sub("", text)
+    text = _CONTROL.sub(" ", text)
+    return _INVISIBLE.sub("", text)
+
+
 def clean_inline(text: str) -> str:
     """Markup-free text of one paragraph: `[40 per cent](#)` -> `40 per cent`, `2<sup>nd</sup>` -> `2nd`."""
+    text = printable(text)
     lines = []
     for line in text.splitlines():
         heading = _HEADING.match(line)
@@ -89,8 +102,7 @@ def clean_inline(text: str) -> str:
         text = pattern.sub(lambda m: m.group(2) if m.lastindex == 2 else m.group(1), text)
     text = _EM_STAR.sub(r"\1", text)
     text = _EM_UNDERSCORE.sub(r"\1", text)
-    text = html.unescape(text)
-    text = _INVISIBLE.sub("", text)
+    text = printable(html.unescape(text))  # entities may spell control characters too
     return _SPACE.sub(" ", text).strip()
 
 

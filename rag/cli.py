@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import pipeline
 from .answer import Answer
+from .cleaning import printable
 from .errors import RagError
 from .evaluate import ANSWERED_TARGET, DECLINED_TARGET
 
@@ -18,7 +19,7 @@ EXIT_ERROR, EXIT_USAGE = 1, 2
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"warning: {message}", file=sys.stderr)
+    print(f"warning: {printable(str(message))}", file=sys.stderr)
 
 
 def _format(answer: Answer) -> str:
@@ -67,7 +68,7 @@ def _ask(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
         else:
-            print(_format(answer) + "\n", flush=True)
+            print(printable(_format(answer)) + "\n", flush=True)
     return 0
 
 
@@ -83,7 +84,7 @@ def _index(args: argparse.Namespace) -> int:
           f"{changes['embedded_texts']} texts embedded in {manifest['build_seconds']:.1f} s")
     for kind in ("added", "updated", "removed"):
         for source in changes[kind][:20]:
-            print(f"  {kind}: {source}")
+            print(f"  {kind}: {printable(source)}")
     if manifest["skipped"]:
         print(f"  skipped (see the warnings above): {len(manifest['skipped'])} file(s)")
     print(f"indexed {counts['documents']} documents, {counts['passages']} passages, {counts['sentences']} "
@@ -182,7 +183,10 @@ def _train_reader(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     p = argparse.ArgumentParser(prog="rag", description="Answer questions from documents by quoting them.")
+    p.add_argument("--version", action="version", version=f"rag {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     idx = sub.add_parser("index", help="index a folder of documents (.txt .md .html .pdf .docx); "
                                        "only new and changed files are embedded again")
@@ -222,6 +226,11 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--articles", type=int, help="training articles sampled (default 90)")
     tr.add_argument("--questions", type=int, help="training questions used at most (default 16000)")
     tr.add_argument("--epochs", type=int)
+    tr.add_argument("--lr", type=float, help="encoder learning rate (default 8e-5)")
+    tr.add_argument("--head-lr", dest="head_lr", type=float, help="heads' learning rate (default 5e-4)")
+    tr.add_argument("--init", help="a reader folder to continue training from (default: fresh heads on the base)")
+    tr.add_argument("--skip-articles", dest="skip_articles", type=int,
+                    help="sampled training articles to pass over: those the --init reader was trained on")
     tr.add_argument("--validation-questions", dest="validation_questions", type=int)
     tr.add_argument("--seed", type=int)
     tr.add_argument("--device", help="cpu, cuda or auto (default)")
@@ -235,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except RagError as exc:
-        print(f"rag {args.command}: {exc}", file=sys.stderr)
+        print(f"rag {args.command}: {printable(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

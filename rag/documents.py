@@ -11,6 +11,7 @@ import bisect
 import hashlib
 import json
 import os
+import stat
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -125,6 +126,34 @@ class SourceFile:
     title: str | None
 
 
+class _Refused(Exception):
+    """A file that is not read, with the reason."""
+
+
+def _read_regular(path: Path, root: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file whose real path is inside `root`, at most `max_bytes` of them.
+
+    Links that lead outside the folder (to /etc/passwd, /dev/zero) and anything that is not a regular
+    file (a FIFO would block for ever) are refused. The size is checked on the bytes actually read,
+    not on what the file system reports."""
+    real = Path(os.path.realpath(path))  # a link loop resolves to a path inside; opening it then fails
+    if real != root and root not in real.parents:
+        raise _Refused("it links outside the document folder (only files inside the folder are read)")
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
+    fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise _Refused("it is not a regular file (a pipe, device or socket)")
+        limit = f"the limit for one file is {max_bytes / 2**20:.0f} MB (split it, or raise RAG_MAX_FILE_MB)"
+        if info.st_size > max_bytes:
+            raise _Refused(f"it is {info.st_size / 2**20:.1f} MB and {limit}")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise _Refused(f"it grew past its reported size while being read, and {limit}")
+    return data
+
+
 def scan(folder: str | Path, loaders: Sequence[Loader] = DEFAULT_LOADERS, *, max_bytes: int | None = None,
          paths: Sequence[Path] | None = None) -> Iterator[SourceFile]:
     """Each loadable file under `folder` (or each of `paths`, from `list_files`), one at a time; files
@@ -134,19 +163,17 @@ def scan(folder: str | Path, loaders: Sequence[Loader] = DEFAULT_LOADERS, *, max
         raise CorpusError(f"document folder {str(folder)!r} does not exist or is not a folder")
     max_bytes = MAX_FILE_BYTES if max_bytes is None else max_bytes
     metadata = read_metadata(folder)
+    root = Path(os.path.realpath(folder))
     for path in list_files(folder, loaders) if paths is None else paths:
         source = path.relative_to(folder).as_posix()
         try:
-            size = path.stat().st_size
-            if size > max_bytes:
-                warnings.warn(f"{source}: skipped, it is {size / 2**20:.1f} MB and the limit for one file is "
-                              f"{max_bytes / 2**20:.0f} MB (split it, or raise RAG_MAX_FILE_MB)",
-                              RagWarning, stacklevel=2)
-                continue
-            data = path.read_bytes()
+            data = _read_regular(path, root, max_bytes)
         except FileNotFoundError:
             warnings.warn(f"{source}: skipped, it disappeared while the folder was being read",
                           RagWarning, stacklevel=2)
+            continue
+        except _Refused as exc:
+            warnings.warn(f"{source}: skipped, {exc}", RagWarning, stacklevel=2)
             continue
         except OSError as exc:
             warnings.warn(f"{source}: skipped, cannot be read ({exc.strerror or exc})", RagWarning, stacklevel=2)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -333,6 +334,22 @@ def corpus_folder(path: Path, manifest: dict) -> Path:
     return corpus if corpus.is_absolute() else Path(os.path.normpath(path / corpus))
 
 
+def _manifest_problem(manifest: dict) -> str | None:
+    """What is wrong with a manifest's fields, or None. Its data folder must be a plain name inside the
+    index folder: a manifest must never make rag read files elsewhere."""
+    data = manifest["data"]
+    if not isinstance(data, str) or not re.fullmatch(r"data-[0-9a-f]{16}", data):
+        return f"names {data!r} as its data folder (expected data-<16 hex digits> inside the index folder)"
+    if not isinstance(manifest["corpus"], str):
+        return f"names {manifest['corpus']!r} as its corpus (expected a folder path)"
+    if not isinstance(manifest["documents"], dict) or not all(
+            isinstance(d, dict) and isinstance(d.get("sha256"), str) for d in manifest["documents"].values()):
+        return "has a malformed documents table"
+    if not isinstance(manifest["dimension"], int) or not isinstance(manifest["chunking"], dict):
+        return "has a malformed dimension or chunking"
+    return None
+
+
 def read_manifest(path: str | Path) -> dict:
     path = Path(path)
     if not (path / MANIFEST).is_file():
@@ -348,6 +365,10 @@ def read_manifest(path: str | Path) -> dict:
     missing = [key for key in required if not isinstance(manifest, dict) or key not in manifest]
     if missing:
         raise CorruptIndexError(f"index {str(path)!r} is corrupt: {MANIFEST} lacks {', '.join(missing)}. "
+                                f"Rebuild it with: {rebuild_hint(path)}")
+    problem = _manifest_problem(manifest)
+    if problem:
+        raise CorruptIndexError(f"index {str(path)!r} is corrupt: {MANIFEST} {problem}. "
                                 f"Rebuild it with: {rebuild_hint(path)}")
     if manifest["format_version"] != FORMAT_VERSION:
         raise StaleIndexError(f"index {str(path)!r} has format version {manifest['format_version']}, this rag "
@@ -386,7 +407,7 @@ def load_index(path: str | Path) -> Index:
 
 
 def stale_reasons(manifest: dict, path: Path, *, model: str | None = None,
-                  max_tokens: int | None = None) -> list[str]:
+                  max_tokens: int | None = None, corpus: Path | None = None) -> list[str]:
     """What no longer matches: the model asked for, the chunking, or the corpus documents."""
     reasons = []
     if model is not None and model != manifest["model"]:
@@ -394,7 +415,7 @@ def stale_reasons(manifest: dict, path: Path, *, model: str | None = None,
     expected = asdict(ChunkSettings(max_tokens=max_tokens or manifest["chunking"].get("max_tokens", 254)))
     if manifest["chunking"] != expected:
         reasons.append(f"it was chunked with {manifest['chunking']}, this rag chunks with {expected}")
-    corpus = corpus_folder(path, manifest)
+    corpus = corpus_folder(path, manifest) if corpus is None else corpus
     if corpus.is_dir():
         now = fingerprint(corpus)
         then = {source: doc["sha256"] for source, doc in manifest["documents"].items()}

@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 from .answer import Answer, AnswerSettings, extract, read
+from .cleaning import printable
 from .embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
 from .errors import RagError, RagWarning, StaleIndexError
 from .index import Index, build_index, corpus_folder, load_index, read_manifest, save_index, stale_reasons
@@ -18,14 +19,13 @@ MAX_QUESTION_CHARS = 2000
 _REPO = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX = Path(os.environ.get("RAG_INDEX", _REPO / "embeddings"))
 DEFAULT_CORPUS = _REPO / "seeds"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def clean_question(question: str) -> str:
     """The question as asked, minus control characters and surrounding space; ValueError if unusable."""
     if not isinstance(question, str):
         raise ValueError(f"the question must be text, not {type(question).__name__}")
-    text = " ".join(_CONTROL.sub(" ", question).split())
+    text = " ".join(printable(question).split())
     if not text:
         raise ValueError("the question is empty: type a question about the documents")
     if len(text) > MAX_QUESTION_CHARS:
@@ -122,8 +122,9 @@ def load(path: str | Path | None = None, *, model: str | Embedder | None = None,
          rebuild: bool | None = None, progress: bool = False, reader: ReaderOption = False) -> QA:
     """Load a saved index (default: the bundled `embeddings/` index of `seeds/`).
 
-    If the index no longer matches its documents or model, it is rebuilt when `rebuild` is
-    true (the default for the bundled index) and otherwise StaleIndexError says what differs.
+    If its documents changed since it was built, it is rebuilt when `rebuild` is true (the default
+    for the bundled index); otherwise it answers as it was built, with a RagWarning saying what changed
+    and the command that updates it. An index built with another model raises StaleIndexError.
     `reader`: False (the default: evidence alone), True (the bundled trained reader), or a reader folder.
     """
     bundled = path is None
@@ -133,13 +134,16 @@ def load(path: str | Path | None = None, *, model: str | Embedder | None = None,
         return build(DEFAULT_CORPUS, path, model=model, progress=progress, reader=reader)
     manifest = read_manifest(path)
     embedder = _embedder_for(model, manifest["model"])
-    reasons = stale_reasons(manifest, path, model=embedder.name, max_tokens=embedder.max_tokens)
-    if reasons:
-        corpus = corpus_folder(path, manifest)
-        if not rebuild or not corpus.is_dir():
-            raise StaleIndexError(f"index {str(path)!r} is stale: " + "; ".join(reasons) +
-                                  f". Rebuild it with: rag index {corpus} --out {path}"
-                                  + (f" --model {embedder.name}" if embedder.name != DEFAULT_MODEL else ""))
+    corpus = DEFAULT_CORPUS if bundled else corpus_folder(path, manifest)
+    fix = (f"rag index {corpus} --out {path}" + (f" --model {embedder.name}" if embedder.name != DEFAULT_MODEL else ""))
+    if bundled and corpus_folder(path, manifest).resolve() != DEFAULT_CORPUS.resolve():
+        warnings.warn(f"the bundled index at {path} names another corpus ({manifest['corpus']}); rebuilding it from "
+                      f"{DEFAULT_CORPUS}", RagWarning, stacklevel=2)
+        return build(DEFAULT_CORPUS, path, model=embedder, progress=progress, incremental=False, reader=reader)
+    reasons = stale_reasons(manifest, path, model=embedder.name, max_tokens=embedder.max_tokens, corpus=corpus)
+    if reasons and embedder.name != manifest["model"]:  # questions embedded by another model cannot be served
+        raise StaleIndexError(f"index {str(path)!r} is stale: " + "; ".join(reasons) + f". Rebuild it with: {fix}")
+    if reasons and rebuild and corpus.is_dir():
         warnings.warn(f"index {path} is stale ({'; '.join(reasons)}); rebuilding it", RagWarning, stacklevel=2)
         previous = _previous(path)
         index = build_index(corpus, embedder, progress=progress, previous=previous,
@@ -150,6 +154,9 @@ def load(path: str | Path | None = None, *, model: str | Embedder | None = None,
             warnings.warn(f"could not save the rebuilt index to {path} ({exc}); using it in memory",
                           RagWarning, stacklevel=2)
         return QA(index, embedder, reader=_reader_for(reader))
+    if reasons:  # as a search engine serves its last committed index until the next one is built
+        warnings.warn(f"index {path} is out of date ({'; '.join(reasons)}); answering from it as it was "
+                      f"built. Update it with: {fix}", RagWarning, stacklevel=2)
     index = load_index(path)
     index.bm25  # noqa: B018 - built now, so that the first question is not the slow one
     return QA(index, embedder, reader=_reader_for(reader))

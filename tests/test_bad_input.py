@@ -132,6 +132,47 @@ def test_a_symlink_loop_in_the_folder_is_not_followed(indexed, embedder, capsys)
     assert_intact(out, embedder)
 
 
+def test_a_symlink_to_a_file_outside_the_folder_is_never_read(indexed, embedder, capsys, tmp_path):
+    corpus, out = indexed
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash is the line of the superuser account.")
+    (corpus / "passwd.txt").symlink_to(secret)
+    (corpus / "zero.txt").symlink_to("/dev/zero")
+    (corpus / "inside.txt").symlink_to(corpus / "cats.txt")  # a link that stays inside is fine
+    code, stdout, stderr = run(corpus, out, capsys)
+    assert code == 0
+    for name in ("passwd.txt", "zero.txt"):
+        assert (f"warning: {name}: skipped, it links outside the document folder (only files inside the folder "
+                "are read)") in stderr
+    index = load_index(out)
+    assert "passwd.txt" not in index.manifest["documents"] and "inside.txt" in index.manifest["documents"]
+    assert not any("superuser" in p.text for p in index.passages)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are a POSIX thing")
+def test_a_fifo_in_the_folder_does_not_block_indexing(indexed, embedder, capsys):
+    corpus, out = indexed
+    os.mkfifo(corpus / "pipe.txt")  # opening it for reading would wait for a writer for ever
+    code, stdout, stderr = run(corpus, out, capsys)
+    assert code == 0
+    assert "warning: pipe.txt: skipped, it is not a regular file (a pipe, device or socket)" in stderr
+    assert_intact(out, embedder)
+
+
+def test_a_file_that_reports_a_small_size_is_capped_at_the_bytes_read(tmp_path, monkeypatch):
+    from rag import documents
+
+    corpus = write_corpus(tmp_path / "docs")
+    (corpus / "grows.txt").write_bytes(b"x" * 5000)
+    real_fstat = os.fstat
+    monkeypatch.setattr(documents.os, "fstat", lambda fd: os.stat_result(  # the size /proc files report
+        (*real_fstat(fd)[:6], 0, *real_fstat(fd)[7:10])))
+    with pytest.warns(rag.RagWarning, match="grows.txt: skipped, it grew past its reported size while being "
+                                            "read, and the limit for one file is 0 MB"):
+        files = list(documents.scan(corpus, max_bytes=1000))
+    assert "grows.txt" not in {f.source for f in files}
+
+
 def test_a_file_that_disappears_during_indexing(indexed, embedder, capsys, monkeypatch):
     corpus, out = indexed
     (corpus / "brief.txt").write_text("A short note that is deleted while the folder is being read.")
@@ -219,3 +260,27 @@ def test_an_index_built_with_another_model(indexed, embedder, monkeypatch):
                                 f"--model test/other-model")
     assert_intact(out, embedder)  # refusing it changed nothing
     json.loads((out / "manifest.json").read_text())
+
+
+def test_terminal_escapes_in_documents_never_reach_the_terminal(tmp_path, embedder, monkeypatch, capsys):
+    monkeypatch.setattr(pipeline, "_embedder_for", lambda model, default: embedder)
+    corpus = write_corpus(tmp_path / "docs")
+    (corpus / "rivers.md").write_text("\x1b]0;PWNED\x07The Danube flows through ten \x1b[8mcountries\x1b[0m before "
+                                      "reaching the Black Sea.\x9b31m\n")
+    (corpus / "evil\x1b[2Jname.txt").write_text("")  # an empty file: its name is printed in a warning
+    out = tmp_path / "index"
+    assert cli.main(["index", str(corpus), "--out", str(out), "--quiet"]) == 0
+    assert cli.main(["ask", "--index", str(out), QUESTION]) == 0
+    captured = capsys.readouterr()
+    printed = captured.out + captured.err
+    assert ANSWER in captured.out
+    assert "evil[2Jname.txt" not in printed and "evilname.txt" in printed  # the escape went, the rest stayed
+    assert not any(c in printed for c in "\x1b\x07\x9b")
+
+
+def test_zero_width_characters_in_a_question_do_not_change_the_answer(indexed, embedder):
+    corpus, out = indexed
+    qa = rag.load(out, model=embedder, reader=False)
+    hidden = "How many coun\u200btries does the Dan\u2060ube flow\u00ad through?"
+    assert qa.ask(hidden).answer == qa.ask(QUESTION).answer == ANSWER
+    assert qa.ask(hidden).question == QUESTION
