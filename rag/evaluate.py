@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import RagError
+
 KS = (1, 3, 5, 20)
 ANSWERED_TARGET = 0.95  # the issue's floor for the share of in-corpus questions answered
 # The rule for the shipped threshold: the lowest one that still declines this share of the questions
@@ -361,11 +363,7 @@ def evaluate(qa, questions: Sequence[Question], *, k: int = 20, progress: bool =
 
 def plot(report: dict, path: str | Path, *, max_k: int = 20) -> Path:
     """A PNG of recall@k (k = 1..max_k) for each retrieval mode."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     ks = np.arange(1, max_k + 1)
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
     labels = {"hybrid": "hybrid (rag default)", "bm25": "BM25 only", "dense": "dense only"}
@@ -383,11 +381,7 @@ def plot(report: dict, path: str | Path, *, max_k: int = 20) -> Path:
 
 def plot_reliability(report: dict, path: str | Path) -> Path:
     """A PNG of the reader's reliability on the report split: stated confidence against share correct."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     points = report["calibration"]["reliability_report"]
     fig, ax = plt.subplots(figsize=(4.8, 4.4), dpi=120)
     ax.plot([0, 1], [0, 1], color="#999", linestyle="--", label="perfect calibration")
@@ -401,6 +395,17 @@ def plot_reliability(report: dict, path: str | Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left")
     return _save(fig, path)
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise RagError("plots need matplotlib: pip install 'rag-quotes[plots]' (or leave out --plot)") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _save(fig, path: str | Path) -> Path:

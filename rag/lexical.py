@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 import bm25s
 import numpy as np
 import Stemmer
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from .stopwords import ENGLISH
 
 # Numbers and ordinals answer "how many" and "when" questions: keep them searchable.
 _KEEP = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
@@ -16,7 +17,7 @@ _KEEP = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
 # Auxiliary verbs that questions are made of but the list lacks.
 _AUXILIARIES = {"did", "does", "doing", "done", "has", "having", "can", "could", "would", "should", "shall",
                 "will", "may", "might", "must", "s", "t"}
-STOP_WORDS = {"english": sorted((ENGLISH_STOP_WORDS | _AUXILIARIES) - _KEEP)}
+STOP_WORDS = {"english": sorted((ENGLISH | _AUXILIARIES) - _KEEP)}
 
 
 class BM25Index:
