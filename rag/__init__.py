@@ -1,24 +1,32 @@
-"""rag: answers questions from a folder of documents by quoting them, with citations."""
+"""rag: answers questions from a folder of documents by quoting them, with citations.
 
-from .answer import Alternative, Answer, AnswerSettings, Citation
-from .chunking import Passage
-from .embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
-from .errors import (
-                     CorpusError,
-                     CorruptIndexError,
-                     IndexNotFoundError,
-                     ModelLoadError,
-                     RagError,
-                     RagWarning,
-                     StaleIndexError,
-)
-from .pipeline import QA, build, load
-from .reader import Reader
-from .retrieval import RetrievalSettings
+The names below are imported on first use (PEP 562), so that `import rag` and `rag --help` do not
+load torch, faiss and the format libraries before they are needed."""
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
-__all__ = [
-    "QA", "load", "build", "Reader", "Answer", "Alternative", "Citation", "Passage", "AnswerSettings",
-    "RetrievalSettings", "Embedder", "SentenceTransformerEmbedder", "DEFAULT_MODEL", "RagError",
-    "RagWarning", "IndexNotFoundError", "CorruptIndexError", "StaleIndexError", "ModelLoadError", "CorpusError",
-]
+
+_EXPORTS = {
+    "QA": "pipeline", "load": "pipeline", "build": "pipeline", "Reader": "reader", "Answer": "answer",
+    "Alternative": "answer", "Citation": "answer", "AnswerSettings": "answer", "Passage": "chunking",
+    "RetrievalSettings": "retrieval", "Embedder": "embedder", "SentenceTransformerEmbedder": "embedder",
+    "DEFAULT_MODEL": "embedder", "RagError": "errors", "RagWarning": "errors", "IndexNotFoundError": "errors",
+    "CorruptIndexError": "errors", "StaleIndexError": "errors", "ModelLoadError": "errors", "CorpusError": "errors",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'rag' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+

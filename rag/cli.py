@@ -8,12 +8,15 @@ import sys
 import textwrap
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import pipeline
-from .answer import Answer
 from .cleaning import printable
 from .errors import RagError
-from .evaluate import ANSWERED_TARGET, DECLINED_TARGET
+
+if TYPE_CHECKING:
+    from .answer import Answer
+# The pipeline (torch, faiss, the format libraries) is imported by the commands that need it, so that
+# `rag --help` and argument errors answer at once.
 
 EXIT_ERROR, EXIT_USAGE = 1, 2
 
@@ -58,6 +61,8 @@ def _read_questions(args: argparse.Namespace) -> list[str]:
 
 
 def _ask(args: argparse.Namespace) -> int:
+    from . import pipeline
+
     try:
         questions = [pipeline.clean_question(q) for q in _read_questions(args)]
     except ValueError as exc:
@@ -73,6 +78,8 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _index(args: argparse.Namespace) -> int:
+    from . import pipeline
+
     folder = Path(args.folder) if args.folder else pipeline.DEFAULT_CORPUS
     out = Path(args.out) if args.out else (pipeline.DEFAULT_INDEX if args.folder is None else folder / ".rag-index")
     qa = pipeline.build(folder, out, model=args.model, progress=not args.quiet, store=args.store,
@@ -93,7 +100,7 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from . import evaluate
+    from . import evaluate, pipeline
 
     workdir = Path(args.index) if args.index else Path(".rag-eval") / Path(args.file).stem
     try:
@@ -129,6 +136,8 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _eval_table(report: dict) -> str:
+    from .evaluate import ANSWERED_TARGET, DECLINED_TARGET
+
     def pct(value: float | None) -> str:
         return "  n/a" if value is None else f"{value:.3f}"
 

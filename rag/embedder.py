@@ -7,7 +7,6 @@ installed (no network needed) and from the Hugging Face Hub otherwise (e.g. on S
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,15 +52,13 @@ class SentenceTransformerEmbedder:
     def __init__(self, model: str = DEFAULT_MODEL, *, device: str | None = "cpu") -> None:
         self.name = model
         location = resolve_model(model)
-        if Path(location).is_dir():
-            # A local folder needs no hub; say so before transformers reads its settings.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
-            self._model = SentenceTransformer(location, device=device)
+            # A local folder needs no hub: said per call, never for the whole process (HF_HUB_OFFLINE).
+            self._model = SentenceTransformer(location, device=device, local_files_only=Path(location).is_dir())
         except ImportError as exc:
             raise ModelLoadError(f"sentence-transformers is not installed ({exc}): "
                                  "pip install sentence-transformers") from exc

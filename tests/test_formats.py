@@ -147,3 +147,19 @@ def test_unknown_extension_is_skipped_with_one_warning_line(tmp_path):
     with pytest.warns(RagWarning) as record:
         list(load_documents(folder))
     assert [str(w.message) for w in record] == ["sheet.xlsx: skipped, no loader for '.xlsx' files"]
+
+
+def test_the_lazy_default_loaders_name_the_extensions_of_their_classes():
+    import importlib
+    import subprocess
+    import sys
+
+    from rag.formats import DEFAULT_LOADERS
+
+    for lazy in DEFAULT_LOADERS:
+        real = getattr(importlib.import_module(f"rag.formats.{lazy._module}"), lazy._name)
+        assert lazy.extensions == real.extensions, lazy
+    # Answering from an index never imports the format libraries.
+    code = ("import sys, rag.pipeline, rag.documents; "
+            "print(sorted(m for m in ('pypdf', 'docx', 'bs4', 'markdown_it') if m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"
