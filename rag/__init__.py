@@ -15,6 +15,7 @@ _EXPORTS = {
     "RetrievalSettings": "retrieval", "Embedder": "embedder", "SentenceTransformerEmbedder": "embedder",
     "DEFAULT_MODEL": "embedder", "RagError": "errors", "RagWarning": "errors", "IndexNotFoundError": "errors",
     "CorruptIndexError": "errors", "StaleIndexError": "errors", "ModelLoadError": "errors", "CorpusError": "errors",
+    "IndexLockedError": "errors", "IndexWriteError": "errors",
 }
 __all__ = list(_EXPORTS)
 

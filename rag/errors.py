@@ -27,5 +27,13 @@ class CorpusError(RagError):
     """The document folder is missing or holds nothing that can be indexed."""
 
 
+class IndexLockedError(RagError):
+    """Another process is writing the index, and did not finish in time."""
+
+
+class IndexWriteError(RagError):
+    """The index could not be written (no permission, a full disk); the previous one is unchanged."""
+
+
 class RagWarning(UserWarning):
     """A file was skipped or decoded with a fallback; indexing goes on."""

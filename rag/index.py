@@ -21,7 +21,9 @@ import re
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -33,7 +35,15 @@ from . import documents
 from .chunking import ChunkSettings, Passage, chunk_document
 from .documents import fingerprint, read_document, scan, supported_extensions
 from .embedder import Embedder
-from .errors import CorpusError, CorruptIndexError, IndexNotFoundError, StaleIndexError
+from .errors import (
+    CorpusError,
+    CorruptIndexError,
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexWriteError,
+    RagWarning,
+    StaleIndexError,
+)
 from .lexical import BM25Index
 from .store import FaissStore, choose_store
 
@@ -279,13 +289,52 @@ def _relative(target: Path, base: Path) -> str:
         return str(target.resolve())
 
 
-def save_index(index: Index, out: str | Path) -> Path:
-    """Write `index` to the folder `out` atomically (see module docstring). Returns `out`."""
+LOCK_FILE = ".rag-write.lock"
+LOCK_TIMEOUT_S = float(os.environ.get("RAG_LOCK_TIMEOUT", "900"))
+
+
+@contextmanager
+def writing(out: str | Path):
+    """Hold the index folder's write lock: one writer at a time, across processes. Another writer waits
+    (saying so once) for up to RAG_LOCK_TIMEOUT seconds, then fails with a message; never both succeed.
+    Re-entrant within a process, so a build that holds it can save."""
+    from filelock import FileLock, Timeout
+
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; the index is meant to be shared
+    lock = FileLock(out / LOCK_FILE, is_singleton=True)
+    try:  # before any embedding: a folder that cannot be written is said at once
+        out.mkdir(parents=True, exist_ok=True)
+        lock.acquire(timeout=0)
+    except Timeout:
+        warnings.warn(f"another rag process is writing the index at {out}; waiting for it to finish",
+                      RagWarning, stacklevel=3)
+        try:
+            lock.acquire(timeout=LOCK_TIMEOUT_S)
+        except Timeout:
+            raise IndexLockedError(f"the index at {str(out)!r} is still being written by another process after "
+                                   f"{LOCK_TIMEOUT_S:.0f} s; try again when it has finished (or raise "
+                                   "RAG_LOCK_TIMEOUT)") from None
+    except OSError as exc:  # (after Timeout, which is one)
+        raise IndexWriteError(f"cannot write the index at {str(out)!r}: {exc.strerror or exc}. Choose a folder "
+                              "you can write to (--out)") from None
     try:
+        yield out
+    finally:
+        lock.release()
+
+
+def save_index(index: Index, out: str | Path) -> Path:
+    """Write `index` to the folder `out` atomically (see module docstring), holding its write lock.
+    Returns `out`."""
+    with writing(out) as out:
+        return _save(index, out)
+
+
+def _save(index: Index, out: Path) -> Path:
+    tmp = created = None
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the index is meant to be shared
         with open(tmp / "passages.jsonl", "w", encoding="utf-8") as fh:
             for p in index.passages:
                 fh.write(json.dumps(_passage_record(p), ensure_ascii=False) + "\n")
@@ -293,17 +342,17 @@ def save_index(index: Index, out: str | Path) -> Path:
         np.save(tmp / "windows.npy", index.window_passage, allow_pickle=False)
         np.save(tmp / "sentences.npy", index.sentence_vectors, allow_pickle=False)
         _fsync_tree(tmp)
-        digest = hashlib.sha256()
-        for name in sorted(os.listdir(tmp)):
-            digest.update(name.encode() + (tmp / name).read_bytes())
-        data_name = f"data-{digest.hexdigest()[:16]}"
-        manifest = dict(index.manifest, data=data_name)
+        checksum = data_digest(tmp)
+        data_name = f"data-{checksum[:16]}"
+        manifest = dict(index.manifest, data=data_name, data_sha256=checksum)
         corpus = Path(index.manifest["corpus"])
         manifest["corpus"] = _relative(corpus, out) if not corpus.is_absolute() or corpus.exists() else str(corpus)
-        if (out / data_name).exists():
+        if (out / data_name).exists() and _digest_or_none(out / data_name) == checksum:
             shutil.rmtree(tmp)  # same content already on disk
         else:
+            shutil.rmtree(out / data_name, ignore_errors=True)  # a damaged copy of the same content
             os.replace(tmp, out / data_name)
+            created = out / data_name
         manifest_tmp = out / f".{MANIFEST}.tmp"
         with open(manifest_tmp, "w", encoding="utf-8") as fh:
             json.dump(manifest, fh, indent=2, ensure_ascii=False)
@@ -311,8 +360,14 @@ def save_index(index: Index, out: str | Path) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(manifest_tmp, out / MANIFEST)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException as exc:  # leave nothing behind but the previous index
+        for leftover in (tmp, created):
+            if leftover is not None:
+                shutil.rmtree(leftover, ignore_errors=True)
+        (out / f".{MANIFEST}.tmp").unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # a full disk, a folder made read-only meanwhile
+            raise IndexWriteError(f"could not write the index to {str(out)!r}: {exc.strerror or exc}; the previous "
+                                  "index there is unchanged") from None
         raise
     for stale in out.iterdir():
         if stale.is_dir() and stale.name != data_name and (stale.name.startswith("data-") or
@@ -376,13 +431,48 @@ def read_manifest(path: str | Path) -> dict:
     return manifest
 
 
+def data_digest(folder: Path) -> str:
+    """SHA-256 over the data folder's file names and bytes (what `data_sha256` in the manifest records)."""
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(folder)):
+        digest.update(name.encode())
+        with open(folder / name, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _digest_or_none(folder: Path) -> str | None:
+    try:
+        return data_digest(folder)
+    except OSError:
+        return None
+
+
 def load_index(path: str | Path) -> Index:
-    """Read an index folder written by `save_index`; says what is wrong and how to fix it if it can't."""
+    """Read an index folder written by `save_index`; says what is wrong and how to fix it if it can't.
+
+    A writer replaces the manifest atomically and then removes the old data folder, so a reader that
+    loses that race reads the manifest again and loads the new index, whole."""
     path = Path(path)
-    manifest = read_manifest(path)
+    for attempt in range(3):
+        manifest = read_manifest(path)
+        try:
+            return _load_data(path, manifest)
+        except CorruptIndexError:
+            if attempt < 2 and read_manifest(path)["data"] != manifest["data"]:
+                continue  # rewritten while we read: load the new one
+            raise
+    raise AssertionError("unreachable")
+
+
+def _load_data(path: Path, manifest: dict) -> Index:
     data = path / manifest["data"]
     hint = f"Rebuild it with: {rebuild_hint(path, manifest)}"
-    try:
+    if manifest.get("data_sha256") and _digest_or_none(data) not in (manifest["data_sha256"], None):
+        raise CorruptIndexError(f"index {str(path)!r} is damaged: the files in {data.name} do not match the "
+                                f"checksum in {MANIFEST}. {hint}")
+    try:  # (a folder that cannot be read at all is named below, by the file that is missing)
         passages = []
         with open(data / "passages.jsonl", encoding="utf-8") as fh:
             for line in fh:
@@ -394,7 +484,8 @@ def load_index(path: str | Path) -> Index:
         sentence_vectors = np.load(data / "sentences.npy", allow_pickle=False)
     except FileNotFoundError as exc:
         raise CorruptIndexError(f"index {str(path)!r} is incomplete: {exc.filename} is missing. {hint}") from exc
-    except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError, CorruptIndexError) as exc:
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError, OSError,
+            CorruptIndexError) as exc:
         raise CorruptIndexError(f"index {str(path)!r} is corrupt: {exc}. {hint}") from exc
     n_sentences = sum(len(p.sentences) for p in passages)
     if (len(window_passage) != len(store) or sentence_vectors.shape != (n_sentences, manifest["dimension"])

@@ -11,7 +11,16 @@ from .answer import Answer, AnswerSettings, extract, read
 from .cleaning import printable
 from .embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
 from .errors import RagError, RagWarning, StaleIndexError
-from .index import Index, build_index, corpus_folder, load_index, read_manifest, save_index, stale_reasons
+from .index import (
+    Index,
+    build_index,
+    corpus_folder,
+    load_index,
+    read_manifest,
+    save_index,
+    stale_reasons,
+    writing,
+)
 from .reader import DEFAULT_READER, Reader
 from .retrieval import RetrievalSettings, retrieve
 
@@ -110,10 +119,11 @@ def build(folder: str | Path, out: str | Path | None = None, *, model: str | Emb
     documents are embedded (`qa.index.changes` lists what changed); `incremental=False` redoes all.
     """
     embedder = _embedder_for(model, DEFAULT_MODEL)
-    out = Path(out) if out is not None else None
-    previous = _previous(out) if incremental else None
-    index = build_index(folder, embedder, progress=progress, previous=previous, store=store)
-    if out is not None:
+    if out is None:
+        return QA(build_index(folder, embedder, progress=progress, store=store), embedder, reader=_reader_for(reader))
+    with writing(out):  # one writer at a time: a second waits, then reuses what the first embedded
+        previous = _previous(Path(out)) if incremental else None
+        index = build_index(folder, embedder, progress=progress, previous=previous, store=store)
         save_index(index, out)
     return QA(index, embedder, reader=_reader_for(reader))
 

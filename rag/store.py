@@ -57,7 +57,9 @@ class FaissStore:
         return self.index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
 
     def save(self, path: Path) -> None:
-        faiss.write_index(self.index, str(path))
+        # Written by Python, not by faiss.write_index: a full disk is then an OSError saying so.
+        with open(path, "wb") as fh:
+            fh.write(faiss.serialize_index(self.index).tobytes())
 
     @classmethod
     def load(cls, path: Path, dimension: int) -> FaissStore:

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import rag
@@ -232,6 +233,57 @@ def test_a_process_killed_in_the_middle_of_indexing_leaves_the_previous_index(in
     assert "harbour.txt" in load_index(out).manifest["documents"]
 
 
+SLOW_WRITER = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+import rag
+from rag import index as index_module
+from tests.conftest import HashingEmbedder
+
+real = index_module._fsync_tree
+
+def slow(folder):
+    Path({marker!r}).write_text("saving")
+    time.sleep(2)
+    real(folder)
+
+index_module._fsync_tree = slow
+rag.build({corpus!r}, {out!r}, model=HashingEmbedder(), reader=False)
+print("ok")
+"""
+
+SECOND_WRITER = """
+import sys, warnings
+sys.path.insert(0, {root!r})
+import rag
+from tests.conftest import HashingEmbedder
+warnings.simplefilter("always")
+rag.build({corpus!r}, {out!r}, model=HashingEmbedder(), reader=False)
+print("ok")
+"""
+
+
+def test_two_writers_on_one_index_take_turns_and_the_index_is_whole(indexed, embedder, tmp_path):
+    corpus, out = indexed
+    (corpus / "harbour.txt").write_text(PARAGRAPH[0])
+    marker = tmp_path / "saving.marker"
+    args = dict(root=str(ROOT), marker=str(marker), corpus=str(corpus), out=str(out))
+    first = subprocess.Popen([sys.executable, "-c", SLOW_WRITER.format(**args)], stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "the first writer never reached the save"
+    second = subprocess.run([sys.executable, "-c", SECOND_WRITER.format(**args)], capture_output=True, text=True,
+                            timeout=120)
+    assert first.wait(timeout=120) == 0 and first.stdout.read().strip() == "ok"
+    assert second.returncode == 0 and second.stdout.strip() == "ok"
+    assert f"another rag process is writing the index at {out}; waiting for it to finish" in second.stderr
+    assert_intact(out, embedder)
+    assert "harbour.txt" in load_index(out).manifest["documents"]
+    assert [p.name for p in out.iterdir() if p.name.startswith((".tmp-", "data-"))] == [load_index(out).manifest["data"]]
+
+
 def test_a_manifest_edited_into_invalid_json(indexed, embedder, capsys):
     corpus, out = indexed
     manifest = out / "manifest.json"
@@ -284,3 +336,53 @@ def test_zero_width_characters_in_a_question_do_not_change_the_answer(indexed, e
     hidden = "How many coun\u200btries does the Dan\u2060ube flow\u00ad through?"
     assert qa.ask(hidden).answer == qa.ask(QUESTION).answer == ANSWER
     assert qa.ask(hidden).question == QUESTION
+
+
+def test_a_full_disk_during_the_save_leaves_the_previous_index_and_no_leftovers(indexed, embedder, capsys,
+                                                                                monkeypatch):
+    import errno
+
+    corpus, out = indexed
+    before = sorted(p.name for p in out.iterdir())
+    (corpus / "harbour.txt").write_text(PARAGRAPH[0])
+    real_save = np.save
+
+    def disk_full(path, *args, **kwargs):
+        if str(path).endswith("sentences.npy"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(path, *args, **kwargs)
+
+    monkeypatch.setattr(np, "save", disk_full)
+    code, stdout, stderr = run(corpus, out, capsys)
+    assert code == 1
+    assert stderr.strip() == (f"rag index: could not write the index to {str(out)!r}: No space left on device; the "
+                              "previous index there is unchanged")
+    monkeypatch.setattr(np, "save", real_save)
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert_intact(out, embedder)
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes to read-only folders")
+def test_a_read_only_output_folder_is_refused_before_any_embedding(indexed, embedder, capsys, tmp_path):
+    corpus, _ = indexed
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        code, stdout, stderr = run(corpus, locked / "index", capsys)
+    finally:
+        locked.chmod(0o700)
+    assert code == 1
+    assert stderr.strip() == (f"rag index: cannot write the index at {str(locked / 'index')!r}: Permission denied. "
+                              "Choose a folder you can write to (--out)")
+
+
+def test_an_output_folder_that_cannot_be_made_is_refused_before_any_embedding(indexed, embedder, capsys, tmp_path,
+                                                                              monkeypatch):
+    corpus, _ = indexed
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setattr(pipeline, "build_index", lambda *a, **k: pytest.fail("embedded before checking"))
+    code, stdout, stderr = run(corpus, tmp_path / "a-file" / "index", capsys)
+    assert code == 1
+    assert stderr.strip() == (f"rag index: cannot write the index at {str(tmp_path / 'a-file' / 'index')!r}: Not a "
+                              "directory. Choose a folder you can write to (--out)")

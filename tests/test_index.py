@@ -112,6 +112,49 @@ def test_a_manifest_cannot_point_outside_the_index_or_be_malformed(corpus, tmp_p
                                 f"Rebuild it with: rag index FOLDER --out {out}")
 
 
+def test_one_flipped_byte_anywhere_in_the_data_is_caught_and_rag_index_repairs_it(corpus, tmp_path, embedder,
+                                                                                 monkeypatch, capsys):
+    from rag import cli, pipeline
+
+    monkeypatch.setattr(pipeline, "_embedder_for", lambda model, default: embedder)
+    out = tmp_path / "index"
+    rag.build(corpus, out, model=embedder, reader=False)
+    expected = rag.load(out, model=embedder, reader=False).ask("How many countries does the Danube flow through?")
+    data = out / json.loads((out / "manifest.json").read_text())["data"]
+    for name in ("vectors.faiss", "windows.npy", "sentences.npy", "passages.jsonl"):
+        raw = bytearray((data / name).read_bytes())
+        raw[len(raw) // 2] ^= 0x01
+        (data / name).write_bytes(bytes(raw))
+        with pytest.raises(CorruptIndexError, match="is damaged: the files in data-.* do not match the checksum"):
+            load_index(out)
+        assert cli.main(["index", str(corpus), "--out", str(out), "--quiet"]) == 0
+        assert "cannot be reused" in capsys.readouterr().err  # re-embedded, not trusted
+        assert rag.load(out, model=embedder, reader=False).ask(expected.question) == expected
+        data = out / json.loads((out / "manifest.json").read_text())["data"]
+
+
+def test_a_reader_during_a_rewrite_loads_the_new_index_whole(corpus, tmp_path, embedder, monkeypatch):
+    from rag import index as index_module
+
+    out = tmp_path / "index"
+    rag.build(corpus, out, model=embedder, reader=False)
+    (corpus / "penguins.txt").write_text("Penguins live in the southern hemisphere and cannot fly.")
+    real = index_module._load_data
+    calls = []
+
+    def rewritten_meanwhile(path, manifest):
+        calls.append(manifest["data"])
+        if len(calls) == 1:  # another process publishes a new index and removes this data folder
+            monkeypatch.setattr(index_module, "_load_data", real)
+            rag.build(corpus, out, model=embedder, reader=False)
+            monkeypatch.setattr(index_module, "_load_data", rewritten_meanwhile)
+        return real(path, manifest)
+
+    monkeypatch.setattr(index_module, "_load_data", rewritten_meanwhile)
+    loaded = load_index(out)
+    assert calls[0] != calls[1] and "penguins.txt" in {p.source for p in loaded.passages}
+
+
 def test_missing_index_names_the_fix(tmp_path):
     with pytest.raises(IndexNotFoundError, match=r"no index at .*nowhere': the folder does not exist. "
                                                  r"Build one with: rag index FOLDER --out .*nowhere"):
@@ -132,6 +175,14 @@ def test_missing_or_damaged_data_files_name_the_fix(corpus, tmp_path, embedder):
     data = out / json.loads((out / "manifest.json").read_text())["data"]
     shutil.copy(data / "vectors.faiss", tmp_path / "vectors.backup")
     (data / "vectors.faiss").write_bytes(b"garbage")
+    with pytest.raises(CorruptIndexError) as error:
+        load_index(out)
+    assert str(error.value) == (f"index {str(out)!r} is damaged: the files in {data.name} do not match the checksum "
+                                f"in manifest.json. Rebuild it with: rag index {corpus} --out {out}")
+    # An index written before checksums were recorded: the damage is still named by the file that has it.
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["data_sha256"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(CorruptIndexError, match=rf"index .* is corrupt: .*vectors.faiss: not a readable FAISS "
                                                 rf"index.*Rebuild it with: rag index {corpus} --out {out}"):
         load_index(out)
