@@ -94,6 +94,12 @@ def list_files(folder: Path, loaders: Sequence[Loader] = DEFAULT_LOADERS) -> lis
             path = Path(root) / name
             if name.startswith(".") or name == METADATA_FILE:
                 continue
+            try:
+                path.relative_to(folder).as_posix().encode("utf-8")
+            except UnicodeEncodeError:  # bytes that are not UTF-8, kept by the OS as surrogates
+                shown = path.relative_to(folder).as_posix().encode("utf-8", "replace").decode("utf-8")
+                warnings.warn(f"{shown}: skipped, its name is not valid UTF-8 (rename it)", RagWarning, stacklevel=2)
+                continue
             if _loader_for(path, loaders) is None:
                 warnings.warn(f"{path.relative_to(folder).as_posix()}: skipped, no loader for "
                               f"'{path.suffix or name}' files", RagWarning, stacklevel=2)
@@ -189,6 +195,13 @@ def read_document(file: SourceFile, loaders: Sequence[Loader] = DEFAULT_LOADERS)
         extracted = _loader_for(file.path, loaders).load(file.data, file.source)
     except UnreadableFile as exc:
         warnings.warn(f"{file.source}: skipped, {exc}", RagWarning, stacklevel=2)
+        return None
+    except RecursionError:
+        warnings.warn(f"{file.source}: skipped, its markup is nested too deeply to read", RagWarning, stacklevel=2)
+        return None
+    except Exception as exc:  # no single file may end the run: whatever a format library raises
+        warnings.warn(f"{file.source}: skipped, it could not be read ({type(exc).__name__}: {str(exc)[:200]})",
+                      RagWarning, stacklevel=2)
         return None
     return Document(source=file.source, text=extracted.text, sha256=file.sha256, title=file.title,
                     page_starts=extracted.page_starts)

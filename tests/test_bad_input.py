@@ -68,6 +68,36 @@ def _junk_docx() -> bytes:
     return out.getvalue()
 
 
+def _zip_bomb_docx() -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:  # 300 MB of XML in a 300 KB file
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", b"<" + b" " * (300 * 2**20))
+    return out.getvalue()
+
+
+def _billion_laughs_docx() -> bytes:
+    import io
+    import zipfile
+
+    import docx
+
+    entities = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    xml = (f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY lol0 "lol">{entities}]><w:document xmlns:w='
+           '"http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>&lol9;</w:t>'
+           '</w:r></w:p></w:body></w:document>')
+    real = io.BytesIO()
+    docx.Document().save(real)
+    source, out = zipfile.ZipFile(real), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for info in source.infolist():
+            archive.writestr(info.filename, xml if info.filename == "word/document.xml" else source.read(info))
+    return out.getvalue()
+
+
 SKIPPED = [
     ("empty.txt", b"", "empty.txt: skipped, it is empty"),
     ("blank.txt", b"  \n\t\n   \n", "blank.txt: skipped, it is empty"),
@@ -79,6 +109,9 @@ SKIPPED = [
                                    "run OCR on it first"),
     ("cut.pdf", _truncated_pdf, "cut.pdf: skipped, it is not a readable PDF (truncated or damaged"),
     ("report.docx", _junk_docx, "report.docx: skipped, it is not a readable Word document"),
+    ("bomb.docx", _zip_bomb_docx, "bomb.docx: skipped, it unpacks to 300 MB, over the limit of 200 MB for one "
+                                  "document"),
+    ("laughs.docx", _billion_laughs_docx, "laughs.docx: skipped, it could not be read (XMLSyntaxError: "),
 ]
 
 
@@ -107,6 +140,27 @@ def test_non_utf8_text_is_decoded_and_indexed(indexed, embedder, capsys, name, d
     assert (f"warning: {warning}" in stderr) if warning else ("warning" not in stderr)
     assert rag.load(out, model=embedder, reader=False).ask("Quand le café de la Pâquerette ouvre-t-il?").answer == \
         "Le café de la Pâquerette ouvre à sept heures."
+    assert_intact(out, embedder)
+
+
+def test_deeply_nested_html_is_read_like_any_other(indexed, embedder, capsys):
+    corpus, out = indexed
+    (corpus / "deep.html").write_text("<html><body>" + "<div>" * 1500 + f"<p>{PARAGRAPH[0]}</p>" + "</div>" * 1500
+                                      + "</body></html>")
+    code, stdout, stderr = run(corpus, out, capsys)
+    assert code == 0 and "1 added" in stdout and "warning" not in stderr
+    assert rag.load(out, model=embedder, reader=False).ask("Who fortified the harbour of Valletta?").citations[0] \
+        .source == "deep.html"
+
+
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="file names there are always Unicode")
+def test_a_file_name_that_is_not_utf8_is_skipped_with_a_warning(indexed, embedder, capsys):
+    corpus, out = indexed
+    with open(os.path.join(os.fsencode(corpus), b"caf\xe9.txt"), "wb") as fh:
+        fh.write(PARAGRAPH[0].encode())
+    code, stdout, stderr = run(corpus, out, capsys)
+    assert code == 0
+    assert "warning: caf?.txt: skipped, its name is not valid UTF-8 (rename it)" in stderr
     assert_intact(out, embedder)
 
 
@@ -281,7 +335,8 @@ def test_two_writers_on_one_index_take_turns_and_the_index_is_whole(indexed, emb
     assert f"another rag process is writing the index at {out}; waiting for it to finish" in second.stderr
     assert_intact(out, embedder)
     assert "harbour.txt" in load_index(out).manifest["documents"]
-    assert [p.name for p in out.iterdir() if p.name.startswith((".tmp-", "data-"))] == [load_index(out).manifest["data"]]
+    published = load_index(out).manifest["data"]
+    assert [p.name for p in out.iterdir() if p.name.startswith((".tmp-", "data-"))] == [published]
 
 
 def test_a_manifest_edited_into_invalid_json(indexed, embedder, capsys):

@@ -13,6 +13,9 @@ from docx.text.paragraph import Paragraph
 
 from .base import Extracted, UnreadableFile
 
+# What a .docx may unpack to (zip entries' declared sizes, which zipfile enforces when reading).
+MAX_UNPACKED_BYTES = 200 * 2**20
+
 
 def _is_heading(paragraph: Paragraph) -> bool:
     style = (paragraph.style.name if paragraph.style is not None else "") or ""
@@ -41,6 +44,11 @@ class DocxLoader:
         if not data.strip():
             raise UnreadableFile("it is empty")
         try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:  # a zip bomb is refused before it is unpacked
+                unpacked = sum(info.file_size for info in archive.infolist())
+            if unpacked > MAX_UNPACKED_BYTES:
+                raise UnreadableFile(f"it unpacks to {unpacked / 2**20:,.0f} MB, over the limit of "
+                                     f"{MAX_UNPACKED_BYTES / 2**20:.0f} MB for one document")
             document = docx.Document(io.BytesIO(data))
             blocks = docx_blocks(document)
         except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

@@ -17,29 +17,34 @@ _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search"}
 
 
-def _blocks(node: Tag, out: list[str]) -> None:
-    """Depth-first: text directly inside a block element forms one paragraph; nested blocks their own."""
-    buffer: list[str] = []
+def _flush(node: Tag, buffer: list[str], out: list[str]) -> None:
+    text = " ".join("".join(buffer).split())
+    if text:
+        out.append(f"# {text}" if node.name in _HEADINGS else text)
+    buffer.clear()
 
-    def flush() -> None:
-        text = " ".join("".join(buffer).split())
-        if text:
-            out.append(f"# {text}" if node.name in _HEADINGS else text)
-        buffer.clear()
 
-    for child in node.children:
-        if isinstance(child, NavigableString):
+def _blocks(root: Tag, out: list[str]) -> None:
+    """Depth-first: text directly inside a block element forms one paragraph; nested blocks their own.
+    With a stack of its own rather than recursion, so that deeply nested markup reads like any other."""
+    stack = [(root, iter(root.children), [])]
+    while stack:
+        node, children, buffer = stack[-1]
+        child = next(children, None)
+        if child is None:
+            _flush(node, buffer, out)
+            stack.pop()
+        elif isinstance(child, NavigableString):
             if type(child) is NavigableString:  # not a comment, CDATA or doctype
                 buffer.append(str(child))
         elif isinstance(child, Tag):
             if child.name == "br":
                 buffer.append(" ")
             elif child.name in _BLOCKS:
-                flush()
-                _blocks(child, out)
+                _flush(node, buffer, out)
+                stack.append((child, iter(child.children), []))
             else:
                 buffer.append(child.get_text(" ") if child.name not in ("sup", "sub") else child.get_text())
-    flush()
 
 
 def html_blocks(markup: str) -> list[str]:
