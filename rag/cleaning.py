@@ -14,18 +14,19 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-_SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+# Every pattern below stops at its own delimiter (no ".*" across the paragraph), so that cleaning is
+# linear in the text's length: "[" * 50,000 or "*a " * 10**6 cost no more than prose of that size.
+_SCRIPT_OPEN = re.compile(r"<(script|style)\b[^<>]*>", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
-_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
-_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
+_IMAGE = re.compile(r"!\[[^\[\]]*\]\([^()]*\)")
+_LINK = re.compile(r"\[([^\[\]]+)\]\((?:[^()]|\([^()]*\))*\)")
+_REF_LINK = re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]")
+_AUTOLINK = re.compile(r"<(https?://[^<>\s]+)>")
 _CODE = re.compile(r"`([^`]+)`")
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
-_EM_UNDERSCORE = re.compile(r"(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)")
-_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_STRONG = re.compile(r"\*\*(?=\S)((?:[^*]|\*(?!\*))+?)(?<=\S)\*\*|__(?=\S)((?:[^_]|_(?!_))+?)(?<=\S)__")
+_EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
+_EM_UNDERSCORE = re.compile(r"(?<!\w)_(?=\S)([^_]+?)(?<=\S)_(?!\w)")
+_STRIKE = re.compile(r"~~(?=\S)((?:[^~]|~(?!~))+?)(?<=\S)~~")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 _QUOTE = re.compile(r"^\s*>\s?")
@@ -78,6 +79,46 @@ def printable(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+def _drop_scripts_and_comments(text: str) -> str:
+    """`<!-- ... -->`, `<script>...</script>` and `<style>...</style>` replaced by a space; an unclosed one
+    is left as text. Linear: once a closer is not found after some point, it is not looked for again."""
+    lower = text.lower()
+    out, i, pos = [], 0, 0
+    unclosed: set[str] = set()  # closers (or openers) known to be absent from here on
+    comment, script = -1, None  # the next openers at or after pos (each found once, then kept)
+    while True:
+        if comment < pos and "-->" not in unclosed:
+            comment = text.find("<!--", pos)
+            if comment < 0:
+                unclosed.add("-->")  # no opener left is as good as no closer
+        if "-->" in unclosed:
+            comment = -1
+        if "<script" not in unclosed and (script is None or script.start() < pos):
+            script = _SCRIPT_OPEN.search(text, pos)
+            while script is not None and f"</{script.group(1).lower()}" in unclosed:
+                script = _SCRIPT_OPEN.search(text, script.end())
+            if script is None:
+                unclosed.add("<script")  # no script or style opener left
+        if "<script" in unclosed:
+            script = None
+        if comment < 0 and script is None:
+            break
+        if script is None or 0 <= comment < script.start():
+            start, closer, after = comment, "-->", comment + 4
+        else:
+            start, closer, after = script.start(), f"</{script.group(1).lower()}", script.end()
+        close = lower.find(closer, after)
+        end = (close + 3 if closer == "-->" else text.find(">", close) + 1) if close >= 0 else 0
+        if end <= 0:
+            unclosed.add(closer)
+            pos = after
+            continue
+        out.append(text[i:start] + " ")
+        i = pos = end
+    out.append(text[i:])
+    return "".join(out)
+
+
 def clean_inline(text: str) -> str:
     """Markup-free text of one paragraph: `[40 per cent](#)` -> `40 per cent`, `2<sup>nd</sup>` -> `2nd`."""
     text = printable(text)
@@ -90,16 +131,15 @@ def clean_inline(text: str) -> str:
         line = _BULLET.sub("", line)
         lines.append(line)
     text = " ".join(lines)
-    text = _SCRIPT.sub(" ", text)
-    text = _COMMENT.sub(" ", text)
+    text = _drop_scripts_and_comments(text)
     text = _IMAGE.sub(" ", text)
     text = _LINK.sub(r"\1", text)
     text = _REF_LINK.sub(r"\1", text)
     text = _AUTOLINK.sub(r"\1", text)
     text = _TAG.sub("", text)
     text = _CODE.sub(r"\1", text)
-    for pattern in (_STRONG, _STRIKE):
-        text = pattern.sub(lambda m: m.group(2) if m.lastindex == 2 else m.group(1), text)
+    text = _STRONG.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
+    text = _STRIKE.sub(r"\1", text)
     text = _EM_STAR.sub(r"\1", text)
     text = _EM_UNDERSCORE.sub(r"\1", text)
     text = printable(html.unescape(text))  # entities may spell control characters too

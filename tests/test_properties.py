@@ -95,3 +95,29 @@ def test_passages_are_non_empty_and_quote_their_sentences(raw):
         for i, (s, e) in enumerate(passage.sentences):
             assert passage.sentence_text(i) == passage.text[s:e] and passage.text[s:e].strip()
         assert windows_of_passage and all(passage.text[s:e].strip() for s, e in windows_of_passage)
+
+
+MARKUP = st.sampled_from(["[", "]", "(", ")", "*", "**", "_", "__", "~~", "`", "<", ">", "!", "<!--", "-->",
+                          "<script>", "</script>", "<style>", "</STYLE>", "<http://x", "<b>", "</b>", "&amp;", "&#27;",
+                          "\x1b[31m", "\x1b]0;title\x07", "\x9b", "\u200b", "\x00", " ", "word", "\n", "# "])
+MARKUP_SOUP = st.lists(MARKUP, max_size=200).map("".join)
+
+
+@FAST
+@given(MARKUP_SOUP)
+def test_cleaning_adversarial_markup_never_leaves_control_characters_or_grows(raw):
+    cleaned = cleaning.clean_inline(raw)
+    assert not re.search(r"[\x00-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]", cleaned)
+    assert len(cleaned) <= len(raw)
+    assert cleaned == cleaned.strip() and "  " not in cleaned
+
+
+@FAST
+@given(MARKUP_SOUP)
+def test_scripts_and_comments_go_only_when_closed(raw):
+    dropped = cleaning._drop_scripts_and_comments(raw)
+    # What is left is the input with closed spans replaced by one space each: never longer, and
+    # an input without any closer comes back unchanged.
+    assert len(dropped) <= len(raw)
+    if "-->" not in raw and "</" not in raw:
+        assert dropped == raw
