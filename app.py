@@ -6,16 +6,21 @@ Thin by design: handlers call the library (`QA.ask`) and `rag.render`; nothing e
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from html import escape
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 import rag
 from rag.documents import read_examples
 from rag.index import corpus_folder
 from rag.pipeline import MAX_QUESTION_CHARS
 from rag.render import render_answer, render_problem
+from rag.web import UPLOAD_LIMIT_BYTES, BodyLimit
+
+log = logging.getLogger("rag.app")
 
 ECHO_CHARS = 300  # how much of a (possibly huge) question is echoed back in the chat
 CSS = """
@@ -46,7 +51,8 @@ def ask(qa: rag.QA, question: str) -> dict:
     try:
         return qa.ask(question).to_dict()
     except ValueError as exc:
-        raise gr.Error(str(exc)) from exc
+        log.warning("rejected an API question: %s", exc)  # one line, not Gradio's two tracebacks
+        raise gr.Error(str(exc), print_exception=False) from None
 
 
 def examples_for(qa: rag.QA) -> list[str]:
@@ -97,7 +103,9 @@ def main() -> None:
     demo = build_demo(qa)
     # The model is CPU-bound: a few workers use both cores; the queue holds the rest rather than refusing.
     demo.queue(default_concurrency_limit=4, max_size=None)
-    demo.launch(server_port=args.port, css=CSS, allowed_paths=[], footer_links=["api"])
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    demo.launch(server_port=args.port, css=CSS, allowed_paths=[], footer_links=["api"],
+                max_file_size=UPLOAD_LIMIT_BYTES, app_kwargs={"middleware": [Middleware(BodyLimit)]})
 
 
 if __name__ == "__main__":

@@ -58,11 +58,14 @@ def test_api_handler_returns_the_cli_json_contract(qa):
     assert data == qa.ask("How many countries does the Danube flow through?").to_dict()
 
 
-def test_api_handler_reports_bad_questions(qa):
+def test_api_handler_reports_bad_questions_in_one_log_line(qa, caplog):
     import gradio as gr
 
-    with pytest.raises(gr.Error, match="the question is empty"):
+    with pytest.raises(gr.Error, match="the question is empty") as error:
         ask(qa, " ")
+    assert error.value.print_exception is False and error.value.__cause__ is None  # no traceback printed
+    assert [r.getMessage() for r in caplog.records if r.name == "rag.app"] == [
+        "rejected an API question: the question is empty: type a question about the documents"]
 
 
 def test_header_and_examples_come_from_the_corpus(qa):

@@ -69,6 +69,36 @@ def test_named_api_returns_the_cli_json(app_url):
         client.predict("   ", api_name="/ask")
 
 
+def _post(url: str, body: bytes, content_type: str = "application/json") -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_oversize_requests_and_uploads_are_refused(app_url):
+    huge = b'{"data": ["' + b"x" * (200 * 1024) + b'"]}'  # a 200 KB question (the limit is 64 KB)
+    status, body = _post(app_url + "gradio_api/call/ask", huge)
+    assert (status, body) == (413, b'{"error": "request too large: the limit is 65,536 bytes"}')
+    # A 30 MB upload: refused on its declared length, before the server reads any of it.
+    from http.client import HTTPConnection
+    from urllib.parse import urlparse
+
+    where = urlparse(app_url)
+    connection = HTTPConnection(where.hostname, where.port, timeout=30)
+    connection.putrequest("POST", "/gradio_api/upload")
+    connection.putheader("Content-Type", "multipart/form-data; boundary=rag")
+    connection.putheader("Content-Length", str(30 * 2**20))
+    connection.endheaders()
+    response = connection.getresponse()
+    assert response.status == 413 and b"request too large: the limit is 26,214,400 bytes" in response.read()
+    connection.close()
+    status, body = _post(app_url + "gradio_api/call/ask", b'{"data": ["Where is Xinjiang?"]}')
+    assert status == 200 and b"event_id" in body  # an ordinary question still goes through
+
+
 @pytest.mark.parametrize("path", ["README.md", "app.py", "seeds/metadata.json", "/etc/passwd"])
 def test_files_outside_the_app_are_not_served(app_url, path):
     for prefix in ("gradio_api/file=", "file="):
