@@ -116,7 +116,9 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, hits: l
         return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
     hits = hits[:settings.reader_passages]
     passages = [index.passages[h.passage_id] for h in hits]
-    reads = reader.read(question, [(p.title, p.text, p.sentences) for p in passages])
+    # A record is read under its label too ("Opening hours — Saturday: 10am to 2pm").
+    reads = reader.read(question, [(f"{p.title} — {p.context}" if p.context else p.title, p.text, p.sentences)
+                                   for p in passages])
     if settings.reader_evidence_weight:
         ranks = [rank for _, _, rank in sentence_evidence(index, question, query, hits, settings)]
         reads = [replace(r, logit=r.logit + settings.reader_evidence_weight * float(ranks[r.passage][r.sentence]))

@@ -29,7 +29,7 @@ class ChunkSettings:
     max_tokens: int = 254  # the model's input limit minus its two special tokens
     language: str = "en"  # for sentence segmentation
     window_overlap: int = 1  # sentences shared by consecutive windows of a long paragraph
-    version: int = 3  # bump when the cleaning or splitting rules change
+    version: int = 4  # bump when the cleaning or splitting rules change
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,17 @@ class Passage:
     text: str
     sentences: tuple[Span, ...]
     page: int | None = None  # 1-based page where the paragraph starts (paged formats only)
+    # For a record (a table row, a key-value line): the label it is read under, i.e. its table's header
+    # row or the heading above it. Searched and read with the record, never quoted.
+    context: str = ""
 
     def sentence_text(self, i: int) -> str:
         s, e = self.sentences[i]
         return self.text[s:e]
+
+    def labelled(self, text: str) -> str:
+        """`text` (the passage or a part of it) as it is embedded and searched: under its label, if any."""
+        return f"{self.context}: {text}" if self.context else text
 
 
 def _lines(raw: str) -> list[tuple[int, int]]:
@@ -182,6 +189,23 @@ def windows(text: str, sentences: Sequence[Span], sentence_tokens: Sequence[int]
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 
+def _labels(paragraphs: Sequence[Paragraph]) -> dict[int, str]:
+    """paragraph number -> label, for records (see `cleaning.is_record`): a table row's label is the
+    header row of its table, any other record's the heading above it."""
+    labels, heading, header = {}, "", ""
+    for p in paragraphs:
+        if p.role == cleaning.HEADING:
+            if cleaning.is_table_row(p.text):
+                header = p.text
+            else:
+                heading, header = p.text, ""
+        elif p.role == cleaning.BODY and cleaning.is_record(p.text):
+            labels[p.number] = header if (header and cleaning.is_table_row(p.text)) else heading
+        else:
+            header = ""
+    return {number: label for number, label in labels.items() if label}
+
+
 def chunk_document(doc: Document, count_tokens: TokenCounter, settings: ChunkSettings,
                    first_id: int = 0) -> tuple[str, list[Passage], list[list[Span]]]:
     """(title, passages, windows per passage) for one document. Only body paragraphs become passages."""
@@ -189,13 +213,14 @@ def chunk_document(doc: Document, count_tokens: TokenCounter, settings: ChunkSet
     title = doc.title or cleaning.derive_title([p.text for p in paragraphs], [p.role for p in paragraphs],
                                                doc.source)
     body = [p for p in paragraphs if p.role == cleaning.BODY]
+    labels = _labels(paragraphs)
     passages: list[Passage] = []
     spans: list[list[Span]] = []
     lengths = count_tokens([p.text for p in body]) if body else []
     for i, (p, n_tokens) in enumerate(zip(body, lengths)):
         sentences = split_sentences(p.text, settings.language)
         passages.append(Passage(first_id + i, doc.source, title, p.number, p.start, p.end, p.text, sentences,
-                                doc.page_at(p.start)))
+                                doc.page_at(p.start), labels.get(p.number, "")))
         if n_tokens <= settings.max_tokens:
             spans.append([(0, len(p.text))])
         else:

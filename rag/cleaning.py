@@ -1,8 +1,8 @@
 """Cleaning: make text read the way a reader sees it, and tell prose from page furniture.
 
 `clean_inline` removes inline Markdown and HTML markup and collapses whitespace.
-`classify` gives each paragraph of a document a role: "body" (prose that may be
-quoted as an answer), "heading" (titles, captions, letter fields: kept for
+`classify` gives each paragraph of a document a role: "body" (prose, table rows and
+key-value lines: what may be quoted as an answer), "heading" (titles, captions, letter fields: kept for
 numbering and titles, never quoted) or "boilerplate" (repeated page headers,
 salutations, signatures, web chrome: never quoted).
 """
@@ -50,6 +50,11 @@ _VALEDICTION = re.compile(
     r"^(yours (sincerely|faithfully|truly|ever)|kind regards|best regards|warm regards|best wishes|"
     r"with best wishes|regards|sincerely)\b[,.!]?", re.IGNORECASE)
 _SIGNATURE = re.compile(r"\bsignature\b|\bsigned\b", re.IGNORECASE)
+
+# Records: short lines that state a fact without being sentences. A table row as the loaders write it
+# ("Meal allowance | 35 euros per day") and a key-value line ("Saturday: 10am to 2pm").
+_TABLE_ROW = re.compile(r"\S \| \S")
+_KEY_VALUE = re.compile(r"^[^\W\d][^:|]{0,40}:\s+\S")
 
 BODY, HEADING, BOILERPLATE = "body", "heading", "boilerplate"
 _PROSE_WORDS = 25  # a paragraph this long is prose even when it does not end like a sentence
@@ -155,6 +160,7 @@ def classify(paragraphs: Sequence[str], headings: Sequence[bool] | None = None) 
     headings = headings or [False] * len(paragraphs)
     counts = Counter(_SPACE.sub(" ", p.casefold()) for p in paragraphs)
     roles: list[str] = []
+    records = _records(paragraphs)
     signing_off = False
     for text, markdown_heading in zip(paragraphs, headings):
         words = word_count(text)
@@ -169,11 +175,36 @@ def classify(paragraphs: Sequence[str], headings: Sequence[bool] | None = None) 
         elif words <= 6 and _VALEDICTION.match(text):
             roles.append(BOILERPLATE)
             signing_off = True
+        elif not markdown_heading and records[len(roles)]:
+            roles.append(BODY)
         elif markdown_heading or words < 4 or (words < _PROSE_WORDS and not ends_sentence(text)):
             roles.append(HEADING)
         else:
             roles.append(BODY)
     return roles
+
+
+def is_table_row(text: str) -> bool:
+    return bool(_TABLE_ROW.search(text)) and word_count(text) >= 2
+
+
+def is_record(text: str) -> bool:
+    """A table row or a key-value line (whether it is quotable depends on its neighbours: `classify`)."""
+    return is_table_row(text) or (bool(_KEY_VALUE.match(text)) and word_count(text) >= 2)
+
+
+def _records(paragraphs: Sequence[str]) -> list[bool]:
+    """Which paragraphs are quotable records though short: table rows after the first of a run of rows
+    (the first is the table's header), and key-value lines in a run of two or more, or whose value
+    holds a number ("Date: 19 March 2021", "Saturday: 10am to 2pm")."""
+    rows = [is_table_row(p) for p in paragraphs]
+    pairs = [bool(_KEY_VALUE.match(p)) and word_count(p) >= 2 and not rows[i] for i, p in enumerate(paragraphs)]
+    out = []
+    for i, p in enumerate(paragraphs):
+        previous, following = (i > 0 and pairs[i - 1]), (i + 1 < len(paragraphs) and pairs[i + 1])
+        out.append((rows[i] and i > 0 and rows[i - 1])
+                   or (pairs[i] and (previous or following or any(c.isdigit() for c in p.split(":", 1)[1]))))
+    return out
 
 
 def derive_title(paragraphs: Sequence[str], roles: Sequence[str], fallback: str) -> str:

@@ -80,7 +80,7 @@ class Index:
     def bm25(self) -> BM25Index:
         """BM25 over the passages, built on first use (indexing alone never needs it)."""
         if self._bm25 is None:
-            self._bm25 = BM25Index([p.text for p in self.passages])
+            self._bm25 = BM25Index([p.labelled(p.text) for p in self.passages])
         return self._bm25
 
     def __post_init__(self) -> None:
@@ -100,7 +100,8 @@ class Index:
         """Stemmed content words of each sentence of a passage, tokenized once and cached."""
         if passage_id not in self._words:
             p = self.passages[passage_id]
-            self._words[passage_id] = [frozenset(w) for w in self.bm25.tokenize(p.text[s:e] for s, e in p.sentences)]
+            self._words[passage_id] = [frozenset(w) for w in
+                                       self.bm25.tokenize(p.labelled(p.text[s:e]) for s, e in p.sentences)]
         return self._words[passage_id]
 
     def window_ranges(self, passage_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -168,8 +169,8 @@ class _Builder:
     def flush(self) -> None:
         if not self.pending:
             return
-        windows = [p.text[s:e] for p, spans in self.pending for s, e in spans]
-        sentences = [p.text[s:e] for p, _ in self.pending for s, e in p.sentences]
+        windows = [p.labelled(p.text[s:e]) for p, spans in self.pending for s, e in spans]
+        sentences = [p.labelled(p.text[s:e]) for p, _ in self.pending for s, e in p.sentences]
         vectors = self.embedder.encode(windows + sentences)
         self.store.add(vectors[:len(windows)])
         self.window_passage.append(np.fromiter((p.id for p, spans in self.pending for _ in spans), dtype=np.int64))
@@ -273,7 +274,8 @@ def subset(index: Index, keep: Callable[[str], bool]) -> Index:
 
 def _passage_record(p: Passage) -> dict:
     return {"id": p.id, "source": p.source, "title": p.title, "paragraph": p.paragraph, "start": p.start,
-            "end": p.end, "text": p.text, "sentences": [list(s) for s in p.sentences], "page": p.page}
+            "end": p.end, "text": p.text, "sentences": [list(s) for s in p.sentences], "page": p.page,
+            **({"context": p.context} if p.context else {})}
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -478,7 +480,8 @@ def _load_data(path: Path, manifest: dict) -> Index:
             for line in fh:
                 r = json.loads(line)
                 passages.append(Passage(r["id"], r["source"], r["title"], r["paragraph"], r["start"], r["end"],
-                                        r["text"], tuple((s, e) for s, e in r["sentences"]), r.get("page")))
+                                        r["text"], tuple((s, e) for s, e in r["sentences"]), r.get("page"),
+                                        r.get("context", "")))
         store = FaissStore.load(data / "vectors.faiss", manifest["dimension"])
         window_passage = np.load(data / "windows.npy", allow_pickle=False)
         sentence_vectors = np.load(data / "sentences.npy", allow_pickle=False)

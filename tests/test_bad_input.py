@@ -441,3 +441,20 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_any_embedding(in
     assert code == 1
     assert stderr.strip() == (f"rag index: cannot write the index at {str(tmp_path / 'a-file' / 'index')!r}: Not a "
                               "directory. Choose a folder you can write to (--out)")
+
+
+def test_a_table_row_and_a_list_item_answer_questions(tmp_path, embedder):
+    import docx
+
+    corpus = write_corpus(tmp_path / "docs")
+    document = docx.Document()
+    document.add_heading("Travel policy", 1)
+    table = document.add_table(rows=3, cols=2)
+    for row, (item, amount) in zip(table.rows, [("Item", "Amount"), ("Meal allowance", "35 euros per day"),
+                                                ("Hotel", "120 euros per night")]):
+        row.cells[0].text, row.cells[1].text = item, amount
+    document.save(corpus / "policy.docx")
+    (corpus / "hours.md").write_text("# Opening hours\n\n- Monday to Friday: 9am to 6pm\n- Saturday: 10am to 2pm\n")
+    qa = rag.build(corpus, tmp_path / "index", model=embedder, reader=False)
+    assert qa.ask("What is the meal allowance?").answer == "Meal allowance | 35 euros per day"
+    assert qa.ask("Are you open on Saturday?").answer == "Saturday: 10am to 2pm"

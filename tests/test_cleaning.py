@@ -61,3 +61,16 @@ def test_title_is_derived_from_first_heading_or_file_name():
     assert derive_title(["Rivers of Europe", "The Danube flows."], [HEADING, BODY], "rivers.md") == \
         "Rivers of Europe"
     assert derive_title(["The Danube flows east."], [BODY], "notes/river_notes.txt") == "river notes"
+
+
+def test_table_rows_and_key_value_lines_are_quotable_records():
+    paragraphs = ["Opening hours", "Monday to Friday: 9am to 6pm", "Saturday: 10am to 2pm", "Sunday: closed",
+                  "Item | Amount", "Meal allowance | 35 euros per day", "Hotel | 120 euros per night",
+                  "Jan 9, 2023 | News", "Date: 19 March 2021", "Contents", "Note: see below"]
+    assert classify(paragraphs) == [HEADING, BODY, BODY, BODY,  # a list of opening hours
+                                    HEADING, BODY, BODY,  # a table: its header row, then its rows
+                                    BODY,  # (the row after them continues the run)
+                                    BODY,  # a lone key-value line with a number in its value
+                                    HEADING, HEADING]  # a real heading; a lone label without a number
+    assert classify(["Jan 9, 2023 | News", "A sentence of prose follows the byline here."]) == [HEADING, BODY]
+    assert classify(["Opening hours: 9am to 6pm"], headings=[True]) == [HEADING]  # a marked heading stays one

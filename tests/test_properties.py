@@ -57,7 +57,7 @@ def test_sentences_are_non_empty_ordered_and_cover_every_word(text):
         sentence = text[start:end]
         assert sentence == sentence.strip() or not text.strip()
         previous = end
-    inside = "".join(text[s:e] for s, e in spans)
+    inside = " ".join(text[s:e] for s, e in spans)  # (joined without a space, "0" + "A" would read "0A")
     assert _words(inside) == _words(text)
 
 
