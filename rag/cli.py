@@ -176,6 +176,13 @@ def _eval_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from .app import serve
+
+    serve(args.index, args.port)
+    return 0
+
+
 def _train_reader(args: argparse.Namespace) -> int:
     from dataclasses import fields
 
@@ -228,6 +235,10 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--calibrate", action="store_true",
                     help="write the reader's calibration and threshold, fitted on the tune split, to its config")
     ev.set_defaults(run=_eval)
+    sv = sub.add_parser("serve", help="the chat page in the browser (Gradio; http://127.0.0.1:7860)")
+    sv.add_argument("--index", default=None, help="index folder (default: $RAG_INDEX, else the bundled embeddings/)")
+    sv.add_argument("--port", type=int, default=None, help="port (default: $GRADIO_SERVER_PORT, else 7860)")
+    sv.set_defaults(run=_serve)
     tr = sub.add_parser("train-reader", help="train the reader on SQuAD v1.1 train (seeded; GPU when available)")
     tr.add_argument("--squad", help="SQuAD v1.1 training JSON (default: ../shared/data/squad-train-v1.1.json)")
     tr.add_argument("--out", help="reader folder to write (default: the bundled rag/models/reader)")

@@ -10,7 +10,7 @@ from pathlib import Path
 from .answer import Answer, AnswerSettings, extract, read
 from .cleaning import printable
 from .embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
-from .errors import RagError, RagWarning, StaleIndexError
+from .errors import IndexNotFoundError, RagError, RagWarning, StaleIndexError
 from .index import (
     Index,
     build_index,
@@ -140,7 +140,12 @@ def load(path: str | Path | None = None, *, model: str | Embedder | None = None,
     bundled = path is None
     path = Path(path) if path is not None else DEFAULT_INDEX
     rebuild = bundled if rebuild is None else rebuild
-    if bundled and not (path / "manifest.json").exists() and DEFAULT_CORPUS.is_dir():
+    if bundled and not (path / "manifest.json").exists():
+        if not DEFAULT_CORPUS.is_dir():
+            raise IndexNotFoundError(
+                f"no index given, and this installation has no bundled example (seeds/ and embeddings/ come with "
+                f"the source repository, not with the package; looked in {path}). Index your documents with: "
+                "rag index FOLDER --out INDEX, then pass --index INDEX (rag.load(INDEX) in Python)")
         return build(DEFAULT_CORPUS, path, model=model, progress=progress, reader=reader)
     manifest = read_manifest(path)
     embedder = _embedder_for(model, manifest["model"])

@@ -1,6 +1,6 @@
 """Limits for serving rag over HTTP: how large a request may be, whatever route it takes.
 
-`BodyLimit` is a plain ASGI middleware (used by app.py through Gradio's FastAPI app): a request whose
+`BodyLimit` is a plain ASGI middleware (used by rag.app through Gradio's FastAPI app): a request whose
 declared Content-Length is over the limit is refused with 413 before any of it is read; one that
 streams without declaring its length is cut off with 413 as soon as it passes the limit. Uploads
 (Gradio's /upload route) get the per-file limit of indexing; everything else, questions included,

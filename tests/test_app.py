@@ -3,7 +3,7 @@
 import pytest
 
 import rag
-from app import ask, examples_for, header, respond
+from rag.app import ask, examples_for, header, respond
 from tests.conftest import write_corpus
 
 

@@ -298,3 +298,17 @@ def test_the_bundled_index_is_only_ever_built_from_the_bundled_corpus(corpus, tm
                                             rf"rebuilding it from {corpus}"):
         qa = rag.load(model=embedder, reader=False)
     assert {p.source for p in qa.index.passages} == {"cats.txt", "rivers.md", "volcano.txt"}
+
+
+def test_an_installation_without_the_bundled_example_says_what_to_do(tmp_path, monkeypatch):
+    from rag import cli, pipeline
+
+    monkeypatch.setattr(pipeline, "DEFAULT_INDEX", tmp_path / "site-packages" / "embeddings")
+    monkeypatch.setattr(pipeline, "DEFAULT_CORPUS", tmp_path / "site-packages" / "seeds")
+    with pytest.raises(IndexNotFoundError) as error:
+        rag.load()
+    assert str(error.value) == (
+        "no index given, and this installation has no bundled example (seeds/ and embeddings/ come with the source "
+        f"repository, not with the package; looked in {tmp_path / 'site-packages' / 'embeddings'}). Index your "
+        "documents with: rag index FOLDER --out INDEX, then pass --index INDEX (rag.load(INDEX) in Python)")
+    assert cli.main(["ask", "Where is the Danube?"]) == 1

@@ -1,4 +1,4 @@
-"""The request-size limit, on a bare Starlette app (the same ASGI middleware app.py gives Gradio)."""
+"""The request-size limit, on a bare Starlette app (the same ASGI middleware rag.app gives Gradio)."""
 
 from __future__ import annotations
 

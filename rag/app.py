@@ -1,0 +1,123 @@
+"""The chat page over a rag index: `rag serve [--index DIR] [--port N]`, `python app.py` (the same, and
+the Hugging Face Space's entry point).
+
+Thin by design: handlers call the library (`QA.ask`) and `rag.render`; nothing else lives here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from html import escape
+
+import gradio as gr
+from starlette.middleware import Middleware
+
+import rag
+
+from .documents import read_examples
+from .index import corpus_folder
+from .pipeline import MAX_QUESTION_CHARS
+from .render import render_answer, render_problem
+from .web import UPLOAD_LIMIT_BYTES, BodyLimit
+
+log = logging.getLogger("rag.app")
+
+ECHO_CHARS = 300  # how much of a (possibly huge) question is echoed back in the chat
+CSS = """
+.rag-quote {font-size: 1.1em; font-weight: 600;}
+.rag-context {border-left: 3px solid #d0d0d0; padding-left: .6em; color: inherit; font-size: .92em;}
+.rag-context mark {background: #ffe58a; color: #111; padding: 0 .1em;}
+.rag-short {font-weight: 800; text-decoration: underline; text-decoration-thickness: 2px;}
+.rag-source {font-size: .9em; margin-top: .3em;}
+"""
+
+
+def respond(qa: rag.QA, message: str, history: list[dict] | None, sources: float = 3) -> tuple[list[dict], str]:
+    """Chat handler: append the question and its rendered answer to the history; clear the textbox."""
+    history = list(history or [])
+    text = message if isinstance(message, str) else ""
+    echo = text.strip()[:ECHO_CHARS] + ("…" if len(text.strip()) > ECHO_CHARS else "")
+    try:
+        reply = render_answer(qa.ask(text), sources=int(sources))
+    except ValueError as exc:
+        reply = render_problem(f"Please ask a question in words, up to {MAX_QUESTION_CHARS:,} characters: {exc}.")
+    history.append({"role": "user", "content": escape(echo) or "(empty message)"})
+    history.append({"role": "assistant", "content": reply})
+    return history, ""
+
+
+def ask(qa: rag.QA, question: str) -> dict:
+    """API handler: the same JSON object as `rag ask --json`."""
+    try:
+        return qa.ask(question).to_dict()
+    except ValueError as exc:
+        log.warning("rejected an API question: %s", exc)  # one line, not Gradio's two tracebacks
+        raise gr.Error(str(exc), print_exception=False) from None
+
+
+def examples_for(qa: rag.QA) -> list[str]:
+    if qa.index.path is not None:
+        listed = read_examples(corpus_folder(qa.index.path, qa.index.manifest))
+        if listed:
+            return listed[:5]
+    return [f"What does “{title}” say?" for title in list(qa.titles.values())[:3]]
+
+
+def header(qa: rag.QA) -> str:
+    titles = "".join(f"<li>{escape(t)}</li>" for t in qa.titles.values())
+    return (f"<h1>Ask the documents</h1><p>Every answer is a verbatim quote with its source. "
+            f"Corpus: {len(qa.titles)} documents</p><details><summary>Documents loaded</summary>"
+            f"<ul>{titles}</ul></details>")
+
+
+def build_demo(qa: rag.QA) -> gr.Blocks:
+    with gr.Blocks(title="rag: answers quoted from the documents") as demo:
+        gr.HTML(header(qa))
+        chat = gr.Chatbot(label="Answers", height=520, sanitize_html=True, buttons=["copy"])
+        with gr.Row():
+            box = gr.Textbox(placeholder="Ask a question about the documents", show_label=False, scale=8,
+                             max_lines=4, autofocus=True)
+            send = gr.Button("Ask", variant="primary", scale=1)
+        with gr.Accordion("Options", open=False):
+            sources = gr.Slider(1, 5, value=3, step=1, label="Sources shown")
+        gr.Examples(examples_for(qa), inputs=box, label="Example questions")
+        for trigger in (box.submit, send.click):
+            trigger(lambda m, h, s: respond(qa, m, h, s), [box, chat, sources], [chat, box],
+                    api_visibility="private")
+
+        def ask_api(question: str) -> dict:
+            """Answer a question: the JSON object of `rag ask --json`."""
+            return ask(qa, question)
+
+        gr.api(ask_api, api_name="ask")
+    return demo
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--index", default=os.environ.get("RAG_INDEX"),
+                        help="index folder (default: $RAG_INDEX, else the bundled embeddings/ of seeds/)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = add_arguments(argparse.ArgumentParser(description="Chat with a rag index in the browser.")).parse_args(argv)
+    serve(args.index, args.port)
+
+
+def serve(index: str | None = None, port: int | None = None) -> None:
+    """Load the index (default: $RAG_INDEX, else the bundled one) and serve the chat page on `port`."""
+    qa = rag.load(index or os.environ.get("RAG_INDEX"))
+    port = port or int(os.environ.get("GRADIO_SERVER_PORT", 7860))
+    demo = build_demo(qa)
+    # The model is CPU-bound: a few workers use both cores; the queue holds the rest rather than refusing.
+    demo.queue(default_concurrency_limit=4, max_size=None)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    demo.launch(server_port=port, css=CSS, allowed_paths=[], footer_links=["api"],
+                max_file_size=UPLOAD_LIMIT_BYTES, app_kwargs={"middleware": [Middleware(BodyLimit)]})
+
+
+if __name__ == "__main__":
+    main()
