@@ -110,7 +110,8 @@ def _eval(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     index_dir = workdir / "index"
     try:
-        qa = pipeline.load(index_dir, model=args.model, reader=args.reader)
+        # An index built by an older rag is rebuilt: an evaluation measures this rag's chunking.
+        qa = pipeline.load(index_dir, model=args.model, reader=args.reader, rebuild=True, progress=not args.json)
     except RagError:
         qa = pipeline.build(workdir / "corpus", index_dir, model=args.model, progress=not args.json,
                             reader=args.reader)

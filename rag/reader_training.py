@@ -38,6 +38,8 @@ class TrainSettings:
     work: str = ".rag-train"  # corpus, index and examples of the sampled articles (reused when present)
     base_model: str = "sentence-transformers/all-MiniLM-L6-v2"
     articles: int = 90  # training articles sampled (plus VALIDATION_ARTICLES more for validation)
+    skip_articles: int = 0  # sampled training articles to pass over (those an `init` reader was trained on)
+    init: str | None = None  # a reader folder to continue training from (default: fresh heads on the base)
     questions: int = 16000  # training questions used at most (each gives 2-3 rows)
     epochs: int = 1
     batch_questions: int = 8
@@ -100,9 +102,15 @@ def build_examples(settings: TrainSettings, log) -> tuple[list[list[Example]], l
     everything = load_squad(settings.squad, work / "all")
     sources = sorted({q.source for q in everything})
     rng = random.Random(settings.seed)
-    chosen = rng.sample(sources, settings.articles + VALIDATION_ARTICLES)
+    # One seeded order of all articles (its prefix does not depend on how many are taken): the first
+    # VALIDATION_ARTICLES validate, the next skip_articles were trained on before, then this run's.
+    order = random.Random(settings.seed).sample(sources, len(sources))
+    rng.sample(sources, VALIDATION_ARTICLES + settings.articles)  # the same later draws as before this option
+    first = VALIDATION_ARTICLES + settings.skip_articles
+    chosen = order[:VALIDATION_ARTICLES] + order[first:first + settings.articles]
     validation_sources = set(chosen[:VALIDATION_ARTICLES])
-    corpus = work / f"corpus-{settings.seed}-{len(chosen)}"
+    skipped = f"s{settings.skip_articles}-" if settings.skip_articles else ""
+    corpus = work / f"corpus-{settings.seed}-{skipped}{len(chosen)}"
     corpus.mkdir(parents=True, exist_ok=True)
     titles = json.loads((work / "all" / "metadata.json").read_text(encoding="utf-8"))
     for source in chosen:
@@ -252,7 +260,10 @@ def train(settings: TrainSettings) -> dict:
     device = ("cuda" if torch.cuda.is_available() else "cpu") if settings.device == "auto" else settings.device
     log({"settings": asdict(settings), "device": device, "threads": torch.get_num_threads()})
     groups, validation, (index, embedder) = build_examples(settings, log)
-    model = rd.new_model(settings.base_model)
+    model = rd.load_trainable(settings.init) if settings.init else rd.new_model(settings.base_model)
+    previous = None  # the training record of the reader this run continues, kept in its own
+    if settings.init and (Path(settings.init) / "training.json").is_file():
+        previous = json.loads((Path(settings.init) / "training.json").read_text(encoding="utf-8"))
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(settings.base_model))
     tokenizer.model_max_length = 1 << 30  # passages are cut into rows by make_rows, not by the tokenizer
     config = rd.ReaderConfig(base_model=settings.base_model, max_length=settings.max_length,
@@ -312,10 +323,37 @@ def train(settings: TrainSettings) -> dict:
         reader = rd.Reader.load(out, quantize=quantize)
         metrics["validation_int8" if quantize else "validation_fp16"] = validate(reader, validation, index, embedder)
         log({"validation": metrics["validation_int8" if quantize else "validation_fp16"], "int8": quantize})
-    (out / "training.json").write_text(json.dumps({"settings": asdict(settings), "device": device, **metrics},
-                                                  indent=2) + "\n", encoding="utf-8")
+    record = {"settings": asdict(settings), "device": device, **metrics}
+    if previous is not None:
+        record["previous_stage"] = previous
+    (out / "training.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     write_card(out)
     return metrics
+
+
+def _row(label: str, scores: dict) -> str:
+    return f"| {label} | {scores['sentence_accuracy']:.3f} | {scores['exact_match']:.3f} | {scores['f1']:.3f} |"
+
+
+def _stages(record: dict) -> str:
+    """One line per training stage (oldest first), with the command that reproduces it."""
+    stages = []
+    while record:
+        stages.insert(0, record)
+        record = record.get("previous_stage")
+    lines = []
+    for n, r in enumerate(stages, start=1):
+        s = r["settings"]
+        command = "rag train-reader" + (f" --init rag/models/reader --skip-articles {s['skip_articles']} --articles "
+                                        f"{s['articles']} --questions {s['questions']} --lr {s['lr']} --head-lr "
+                                        f"{s['head_lr']}" if s.get("init") else "")
+        first = VALIDATION_ARTICLES + s.get("skip_articles", 0)
+        lines.append(f"{n}. `{command}`: articles {first + 1}-{first + s['articles']} of the order, "
+                     f"{r['questions']:,} questions ({r['rows']:,} rows), lr {s['lr']} (encoder) / {s['head_lr']} "
+                     f"(heads), {r['steps']:,} steps in {r['train_seconds'] / 60:.0f} minutes on {r['device']}"
+                     + (", starting from stage " + str(n - 1) if s.get("init") else ", from the base model")
+                     + f"; validation sentence accuracy {r['validation_fp16']['sentence_accuracy']:.3f}.")
+    return "\n".join(lines)
 
 
 def write_card(folder: str | Path) -> Path:
@@ -344,29 +382,29 @@ Used by `rag` when asked for (`rag.load(reader=True)`, `rag ask --reader`).
   {config['threshold']}.
 
 ## Training data
-SQuAD v1.1 train (Rajpurkar et al., 2016; CC BY-SA 4.0), from `../shared/data/squad-train-v1.1.json`:
-{s['articles']} articles sampled with seed {s['seed']} and indexed with rag's own pipeline; {record['questions']:,}
-questions asked of that index, giving {record['rows']:,} rows: each question's gold passage (the sentence
-holding the marked answer positive, other sentences negative, other sentences that contain the answer
-text unlabelled), the best-ranked other passage (hard negative) and, for {s['other_article']:.0%} of the
+SQuAD v1.1 train (Rajpurkar et al., 2016; CC BY-SA 4.0), from `../shared/data/squad-train-v1.1.json`.
+Articles are taken in one seeded order (seed {s['seed']}): the first {VALIDATION_ARTICLES} are held out for
+validation, then each stage below trains on the next ones, indexed with rag's own pipeline. Every
+question is asked of that index, giving per question its gold passage (the sentence holding the
+marked answer positive, other sentences negative, other sentences that contain the answer text
+unlabelled), the best-ranked other passage (hard negative) and, for {s['other_article']:.0%} of the
 questions, the best-ranked passage of another article (nothing there answers: teaches declining).
-{VALIDATION_ARTICLES} further sampled articles are held out for validation. SQuAD dev is never
-trained on.
+SQuAD dev is never trained on.
 
 ## Recipe
-`rag train-reader` (defaults as below; {record['device']}): one epoch, batches of {s['batch_questions']} questions,
-AdamW (lr {s['lr']} for the encoder, {s['head_lr']} for the heads, weight decay 0.01), linear warm-up over
-{s['warmup']:.0%} then linear decay, gradient clipping at 1.0, seed {s['seed']}. Loss per batch: binary
-cross-entropy on every labelled sentence + a softmax over each question's sentences towards the
-answering one + start/end cross-entropy on the answer's word pieces. {record['steps']:,} steps took
-{record['train_seconds'] / 60:.0f} minutes (index of the sampled articles included) on {record['device']}.
+One epoch per stage, batches of {s['batch_questions']} questions, AdamW (weight decay 0.01), linear warm-up over
+{s['warmup']:.0%} then linear decay, gradient clipping at 1.0. Loss per batch: binary cross-entropy on every
+labelled sentence + a softmax over each question's sentences towards the answering one + start/end
+cross-entropy on the answer's word pieces.
 
-## Validation (training-time, {fp16['questions']} questions of the held-out train articles, top 3 passages)
+{_stages(record)}
+
+## Validation (last stage, {fp16['questions']} questions of the held-out train articles, top 3 passages,
+asked of that stage's index)
 | weights | sentence accuracy | short answer EM | F1 |
 |---|---|---|---|
-| fp16 on disk, run in fp32 | {fp16['sentence_accuracy']:.3f} | {fp16['exact_match']:.3f} | {fp16['f1']:.3f} |
-| int8 dynamic quantization (rag's CPU default) | {int8['sentence_accuracy']:.3f} | {int8['exact_match']:.3f} \
-| {int8['f1']:.3f} |
+{_row("fp16 on disk, run in fp32 (rag's default)", fp16)}
+{_row("int8 dynamic quantization (`Reader.load(quantize=True)`)", int8)}
 
 SQuAD-open results with rag (dev set) are in the project README, "Evaluation".
 
