@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import rag
-from rag.answer import sentence_evidence
+from rag.answer import reader_inputs, sentence_evidence
 from rag.evaluate import contains_answer, load_squad, sample
 from rag.retrieval import retrieve
 
@@ -43,14 +43,14 @@ def main() -> None:
     for i, (q, vector) in enumerate(zip(questions, vectors)):
         hits = retrieve(qa.index, vector, q.text, k=5, settings=qa.retrieval)
         passages = [qa.index.passages[h.passage_id] for h in hits]
-        reads = qa.reader.read(q.text, [(p.title, p.text, p.sentences) for p in passages])
+        reads = qa.reader.read(q.text, reader_inputs(qa.index, passages))
         ranks = [rank for _, _, rank in sentence_evidence(qa.index, q.text, vector, hits, qa.answering)]
         records.append([(r.passage, float(ranks[r.passage][r.sentence]), r.logit,
                          contains_answer(passages[r.passage].sentence_text(r.sentence), q.answers)) for r in reads])
         if i % 10 == 0:  # the reader's own time for each k, on a tenth of the questions
             for k in seconds:
                 start = time.perf_counter()
-                qa.reader.read(q.text, [(p.title, p.text, p.sentences) for p in passages[:k]])
+                qa.reader.read(q.text, reader_inputs(qa.index, passages[:k]))
                 seconds[k].append(time.perf_counter() - start)
     table = {}
     for k in range(1, 6):

@@ -7,8 +7,9 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from .chunking import Passage
 from .index import Index
-from .reader import Reader
+from .reader import Reader, ReaderPassage
 from .retrieval import Hit
 
 NOT_ANSWERED = "The documents don't say: no passage answers this question closely enough."
@@ -83,6 +84,7 @@ class Answer:
     message: str = ""  # why not answered, else ""
     short_answer: str = ""  # the reader's short answer inside the quote, "" without one
     answer_span: tuple[int, int] | None = None  # answer[start:end] == short_answer; None without one
+    searched: str = ""  # a follow-up's standalone rewrite, what was searched and read ("" if none)
 
     def to_dict(self) -> dict:
         """The JSON contract shared by `rag ask --json` and the web API."""
@@ -108,6 +110,24 @@ def _citation(index: Index, candidate: _Candidate) -> Citation:
                     round(candidate.score, 4))
 
 
+def text_before(index: Index, passage: Passage, chars: int = 1200) -> str:
+    """The end of the text that precedes a passage in its document (the passages before it), which
+    the reader reads as context for a short passage."""
+    parts, size, i = [], 0, passage.id - 1
+    while i >= 0 and size < chars and index.passages[i].source == passage.source:
+        parts.append(index.passages[i].text)
+        size += len(parts[-1]) + 1
+        i -= 1
+    return "\n".join(reversed(parts))[-chars:]
+
+
+def reader_inputs(index: Index, passages: list[Passage]) -> list[ReaderPassage]:
+    """The passages as the reader reads them: a record under its label ("Opening hours — Saturday: 10am
+    to 2pm"), each after the text before it."""
+    return [ReaderPassage(f"{p.title} — {p.context}" if p.context else p.title, p.text, p.sentences,
+                          text_before(index, p)) for p in passages]
+
+
 def read(index: Index, reader: Reader, question: str, query: np.ndarray, hits: list[Hit],
          settings: AnswerSettings = AnswerSettings()) -> Answer:
     """Let the reader score every sentence of the top passages and quote the one it ranks best (its
@@ -116,9 +136,7 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, hits: l
         return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
     hits = hits[:settings.reader_passages]
     passages = [index.passages[h.passage_id] for h in hits]
-    # A record is read under its label too ("Opening hours — Saturday: 10am to 2pm").
-    reads = reader.read(question, [(f"{p.title} — {p.context}" if p.context else p.title, p.text, p.sentences)
-                                   for p in passages])
+    reads = reader.read(question, reader_inputs(index, passages))
     if settings.reader_evidence_weight:
         ranks = [rank for _, _, rank in sentence_evidence(index, question, query, hits, settings)]
         reads = [replace(r, logit=r.logit + settings.reader_evidence_weight * float(ranks[r.passage][r.sentence]))

@@ -18,40 +18,47 @@ import rag
 
 from .documents import read_examples
 from .index import corpus_folder
-from .pipeline import MAX_QUESTION_CHARS
+from .pipeline import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS
 from .render import render_answer, render_problem
 from .web import UPLOAD_LIMIT_BYTES, BodyLimit
 
 log = logging.getLogger("rag.app")
 
-ECHO_CHARS = 300  # how much of a (possibly huge) question is echoed back in the chat
 CSS = """
 .rag-quote {font-size: 1.1em; font-weight: 600;}
 .rag-context {border-left: 3px solid #d0d0d0; padding-left: .6em; color: inherit; font-size: .92em;}
 .rag-context mark {background: #ffe58a; color: #111; padding: 0 .1em;}
 .rag-short {font-weight: 800; text-decoration: underline; text-decoration-thickness: 2px;}
 .rag-source {font-size: .9em; margin-top: .3em;}
+.rag-searched {font-size: .85em; opacity: .75; margin: 0 0 .3em;}
+.rag-nearest {border-left: 3px solid #d0d0d0; padding-left: .6em; font-size: .92em;}
 """
 
 
-def respond(qa: rag.QA, message: str, history: list[dict] | None, sources: float = 3) -> tuple[list[dict], str]:
-    """Chat handler: append the question and its rendered answer to the history; clear the textbox."""
-    history = list(history or [])
+def respond(qa: rag.QA, message: str, history: list[dict] | None, turns: list[dict] | None = None,
+            sources: float = 3) -> tuple[list[dict], str, list[dict]]:
+    """Chat handler: append the question and its rendered answer to the chat, and the turn to the
+    conversation (`turns`: what follow-ups are read with). The textbox is cleared after an answer and
+    keeps the question after a problem, so nothing typed is lost."""
+    history, turns = list(history or []), list(turns or [])
     text = message if isinstance(message, str) else ""
-    echo = text.strip()[:ECHO_CHARS] + ("…" if len(text.strip()) > ECHO_CHARS else "")
+    history.append({"role": "user", "content": escape(text.strip()) or "(empty message)"})
     try:
-        reply = render_answer(qa.ask(text), sources=int(sources))
+        answer = qa.ask(text, history=turns)
     except ValueError as exc:
-        reply = render_problem(f"Please ask a question in words, up to {MAX_QUESTION_CHARS:,} characters: {exc}.")
-    history.append({"role": "user", "content": escape(echo) or "(empty message)"})
-    history.append({"role": "assistant", "content": reply})
-    return history, ""
+        problem = f"Please ask a question in words, up to {MAX_QUESTION_CHARS:,} characters: {exc}."
+        history.append({"role": "assistant", "content": render_problem(problem)})
+        return history, text, turns
+    history.append({"role": "assistant", "content": render_answer(answer, sources=int(sources))})
+    turns.append({"question": answer.question, "searched": answer.searched, "answer": answer.answer,
+                  "short_answer": answer.short_answer})
+    return history, "", turns[-MAX_HISTORY_TURNS:]
 
 
-def ask(qa: rag.QA, question: str) -> dict:
-    """API handler: the same JSON object as `rag ask --json`."""
+def ask(qa: rag.QA, question: str, history: list | None = None) -> dict:
+    """API handler: the same JSON object as `rag ask --json`; `history` as `QA.ask` takes it."""
     try:
-        return qa.ask(question).to_dict()
+        return qa.ask(question, history=history).to_dict()
     except ValueError as exc:
         log.warning("rejected an API question: %s", exc)  # one line, not Gradio's two tracebacks
         raise gr.Error(str(exc), print_exception=False) from None
@@ -83,13 +90,15 @@ def build_demo(qa: rag.QA) -> gr.Blocks:
         with gr.Accordion("Options", open=False):
             sources = gr.Slider(1, 5, value=3, step=1, label="Sources shown")
         gr.Examples(examples_for(qa), inputs=box, label="Example questions")
+        turns = gr.State([])  # this browser session's conversation, for follow-up questions
         for trigger in (box.submit, send.click):
-            trigger(lambda m, h, s: respond(qa, m, h, s), [box, chat, sources], [chat, box],
+            trigger(lambda m, h, t, s: respond(qa, m, h, t, s), [box, chat, turns, sources], [chat, box, turns],
                     api_visibility="private")
 
-        def ask_api(question: str) -> dict:
-            """Answer a question: the JSON object of `rag ask --json`."""
-            return ask(qa, question)
+        def ask_api(question: str, history: list | None = None) -> dict:
+            """Answer a question: the JSON object of `rag ask --json`. `history`: the earlier turns, oldest
+            first, as questions or {"question", "answer"} objects (a follow-up is read with them)."""
+            return ask(qa, question, history)
 
         gr.api(ask_api, api_name="ask")
     return demo

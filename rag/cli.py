@@ -27,6 +27,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 def _format(answer: Answer) -> str:
     lines = [f"Q: {answer.question}"]
+    if answer.searched:
+        lines.append(f"  (searched: {answer.searched})")
     if not answer.answered:
         lines.append(answer.message)
         if answer.alternatives:
@@ -75,6 +77,40 @@ def _ask(args: argparse.Namespace) -> int:
         else:
             print(printable(_format(answer)) + "\n", flush=True)
     return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    """An interactive conversation: follow-ups are read in the context of the earlier turns."""
+    from . import pipeline
+
+    qa = pipeline.load(args.index, model=args.model, reader=args.reader)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("Ask about the documents. A follow-up (\"And what about …?\", \"When did it …?\") is read with "
+              "the conversation; /new starts a new one; Ctrl-D or /quit ends.", file=sys.stderr)
+    history: list[Answer] = []
+    while True:
+        try:
+            line = input("> " if interactive else "")
+        except EOFError:
+            return 0
+        if line.strip() in ("/quit", "/exit"):
+            return 0
+        if line.strip() == "/new":
+            history = []
+            continue
+        if not line.strip():
+            continue
+        try:
+            answer = qa.ask(line, history=history)
+        except ValueError as exc:
+            print(f"rag chat: {exc}", file=sys.stderr)
+            continue
+        history.append(answer)
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(printable(_format(answer)) + "\n", flush=True)
 
 
 def _index(args: argparse.Namespace) -> int:
@@ -225,6 +261,12 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--reader", action="store_true", help="let the trained reader choose the quote and mark its "
                                                             "short answer (experimental: see README, The reader)")
     ask.set_defaults(run=_ask)
+    ch = sub.add_parser("chat", help="a conversation on the terminal: follow-up questions are read in context")
+    ch.add_argument("--index", default=None, help="index folder (default: the bundled embeddings/)")
+    ch.add_argument("--model", default=None, help="model to embed questions (default: the index's)")
+    ch.add_argument("--json", action="store_true", help="one JSON object per answer, one per line")
+    ch.add_argument("--reader", action="store_true", help="let the trained reader choose the quote")
+    ch.set_defaults(run=_chat)
     ev = sub.add_parser("eval", help="evaluate on a SQuAD-format file (all paragraphs form one corpus)")
     ev.add_argument("file", help="SQuAD v1.1 JSON, e.g. ../shared/data/squad-dev-v1.1.json")
     ev.add_argument("--index", default=None, help="working folder for the corpus and index (reused)")

@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from collections.abc import Iterable
+from dataclasses import astuple, replace
 from pathlib import Path
+
+import numpy as np
 
 from .answer import Answer, AnswerSettings, extract, read
 from .cleaning import printable
+from .conversation import Turn, as_turns, rewrite
 from .embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
 from .errors import IndexNotFoundError, RagError, RagWarning, StaleIndexError
 from .index import (
@@ -22,9 +27,10 @@ from .index import (
     writing,
 )
 from .reader import DEFAULT_READER, Reader
-from .retrieval import RetrievalSettings, retrieve
+from .retrieval import RetrievalSettings, merge, retrieve, score
 
 MAX_QUESTION_CHARS = 2000
+MAX_HISTORY_TURNS = 8  # a follow-up is rewritten from the last turns only
 _REPO = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX = Path(os.environ.get("RAG_INDEX", _REPO / "embeddings"))
 DEFAULT_CORPUS = _REPO / "seeds"
@@ -62,23 +68,56 @@ class QA:
         """source file -> document title, for every indexed document."""
         return self.index.titles
 
-    def ask(self, question: str) -> Answer:
-        """The best verbatim answer with citations, or `answered=False` when the documents don't say."""
-        return self.ask_many([question])[0]
+    def ask(self, question: str, history: Iterable | None = None) -> Answer:
+        """The best verbatim answer with citations, or `answered=False` when the documents don't say.
+
+        `history`: the conversation so far (earlier questions as text, dicts {"question", "answer"},
+        chat messages {"role", "content"} or Answers), oldest first. A follow-up that leans on it ("And
+        what about Xinjiang?") is rewritten to stand on its own (`answer.searched`); the passages found
+        for the rewrite and for the question as asked are merged and read with the rewrite. A question
+        that stands on its own is answered exactly as without a history."""
+        cleaned = clean_question(question)
+        turns = [Turn(*(printable(part) for part in astuple(t))) for t in as_turns(history)[-MAX_HISTORY_TURNS:]]
+        searched = rewrite(cleaned, turns, self.index.bm25.query_weights)
+        if searched == cleaned:
+            return self.ask_many([cleaned])[0]
+        vector, literal = self.embedder.encode([searched, cleaned])
+        rankings = [retrieve(self.index, vector, searched, k=self._k, settings=self.retrieval),
+                    retrieve(self.index, literal, cleaned, k=self._k, settings=self.retrieval)]
+        quoted = self._passage_quoting(turns[-1].answer)
+        if quoted is not None and rankings[0]:
+            # A follow-up is most often about what was just quoted: its passage is read too, ranked first.
+            (hit,) = score(self.index, vector, self.index.bm25.scores(searched), [quoted], self.retrieval)
+            rankings.append([replace(hit, score=max(hit.score, rankings[0][0].score))])
+        hits = merge(*rankings, k=self._k)
+        return replace(self._answer(searched, vector, hits), question=cleaned, searched=searched)
+
+    def _passage_quoting(self, quote: str) -> int | None:
+        """The passage an earlier answer quoted (found by its words, then checked verbatim)."""
+        if not quote.strip():
+            return None
+        scores = self.index.bm25.scores(quote)
+        for i in np.argsort(-scores)[:5]:
+            if scores[i] > 0 and quote in self.index.passages[int(i)].text:
+                return int(i)
+        return None
 
     def ask_many(self, questions: list[str]) -> list[Answer]:
         """Answer several questions with one model call. ValueError names the first unusable question."""
         cleaned = [clean_question(q) for q in questions]
         vectors = self.embedder.encode(cleaned, batch_size=32)
-        answers = []
-        for question, vector in zip(cleaned, vectors):
-            k = max(self.answering.passages, self.answering.citations, self.answering.reader_passages)
-            hits = retrieve(self.index, vector, question, k=k, settings=self.retrieval)
-            if self.reader is not None:
-                answers.append(read(self.index, self.reader, question, vector, hits, self.answering))
-            else:
-                answers.append(extract(self.index, question, vector, hits, self.answering))
-        return answers
+        return [self._answer(question, vector, retrieve(self.index, vector, question, k=self._k,
+                                                        settings=self.retrieval))
+                for question, vector in zip(cleaned, vectors)]
+
+    @property
+    def _k(self) -> int:
+        return max(self.answering.passages, self.answering.citations, self.answering.reader_passages)
+
+    def _answer(self, question: str, vector, hits) -> Answer:
+        if self.reader is not None:
+            return read(self.index, self.reader, question, vector, hits, self.answering)
+        return extract(self.index, question, vector, hits, self.answering)
 
 
 def _embedder_for(model: str | Embedder | None, default: str) -> Embedder:

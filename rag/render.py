@@ -43,15 +43,12 @@ def _alternatives(alternatives: list[Alternative], confidence: float | None) -> 
 
 def render_answer(answer: Answer, *, sources: int = 3) -> str:
     """HTML for one answer: quote, source, highlighted paragraph, other sources, alternatives."""
+    searched = (f'<p class="rag-searched">Searched: {escape(answer.searched)}</p>' if answer.searched else "")
     if not answer.answered:
-        nearest = "".join(
-            f"<li>{escape(a.citations[0].title)} · <code>{escape(a.citations[0].source)}</code>, "
-            f"{a.citations[0].location}{highlighted(a.citations[0])}</li>"
-            for a in answer.alternatives[:sources])
-        more = f"<p>You may want to read:</p><ul>{nearest}</ul>" if nearest else ""
-        return f'<div class="rag-answer rag-declined"><p><b>The documents don\'t say.</b></p>{more}</div>'
+        return f'<div class="rag-answer rag-declined">{searched}{_declined(answer, sources)}</div>'
     first, others = answer.citations[0], answer.citations[1:sources]
-    parts = [f'<div class="rag-answer"><p class="rag-quote">“{_quote(answer.answer, answer.answer_span)}”</p>',
+    parts = [f'<div class="rag-answer">{searched}'
+             f'<p class="rag-quote">“{_quote(answer.answer, answer.answer_span)}”</p>',
              _source_line(first), highlighted(first, answer.answer_span)]
     if others:
         parts.append("<details><summary>Other sources</summary>" + "".join(
@@ -59,6 +56,23 @@ def render_answer(answer: Answer, *, sources: int = 3) -> str:
     parts.append(_alternatives(answer.alternatives, answer.confidence))
     parts.append("</div>")
     return "".join(parts)
+
+
+def _declined(answer: Answer, sources: int) -> str:
+    """A decline that helps: the nearest passages as passages (nothing highlighted: none answers), each
+    once, and what to try next."""
+    seen, nearest = set(), []
+    for a in answer.alternatives:
+        c = a.citations[0]
+        if (c.source, c.paragraph) not in seen and len(nearest) < sources:
+            seen.add((c.source, c.paragraph))
+            nearest.append(f"<li><b>{escape(c.title)}</b>, {c.location} <small><code>{escape(c.source)}</code>"
+                           f'</small><blockquote class="rag-nearest">{escape(c.context)}</blockquote></li>')
+    hint = ("<p>Try other words for the key terms, or name the document you mean"
+            + (f" (nearest: “{escape(answer.alternatives[0].citations[0].title)}”)" if answer.alternatives else "")
+            + ".</p>")
+    near = f"<p>The nearest passages, none of which answers it:</p><ul>{''.join(nearest)}</ul>" if nearest else ""
+    return f"<p><b>The documents don't say.</b></p>{hint}{near}"
 
 
 def render_problem(message: str) -> str:

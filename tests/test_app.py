@@ -18,8 +18,8 @@ def qa(tmp_path, embedder):
 
 
 def test_answer_shows_quote_source_and_highlighted_paragraph(qa):
-    history, box = respond(qa, "How many countries does the Danube flow through?", [], 3)
-    assert box == ""
+    history, box, turns = respond(qa, "How many countries does the Danube flow through?", [], [], 3)
+    assert box == "" and turns[0]["question"] == "How many countries does the Danube flow through?"
     assert history[0] == {"role": "user", "content": "How many countries does the Danube flow through?"}
     reply = history[1]["content"]
     assert "“The Danube flows through ten countries before reaching the Black Sea.”" in reply
@@ -30,12 +30,15 @@ def test_answer_shows_quote_source_and_highlighted_paragraph(qa):
 
 
 def test_unanswerable_question_offers_passages_to_read(qa):
-    reply = respond(qa, "Who won the football world cup?", [], 3)[0][1]["content"]
-    assert "The documents don't say." in reply
+    reply = respond(qa, "Who won the football world cup?", [], [], 3)[0][1]["content"]
+    assert "The documents don't say." in reply and "Try other words for the key terms" in reply
+    assert "<mark>" not in reply  # nothing reads as an answer
+    assert reply.count("paragraph 2") <= 1  # each passage once
 
 
 def test_nothing_from_questions_or_documents_is_live_html(qa):
-    history, _ = respond(qa, "<img src=x onerror=alert(1)> What about the <script> tags in the Danube delta?", [], 3)
+    history, _, _ = respond(qa, "<img src=x onerror=alert(1)> What about the <script> tags in the Danube delta?",
+                            [], [], 3)
     user, reply = history[0]["content"], history[1]["content"]
     assert "<img" not in user and "&lt;img src=x onerror=alert(1)&gt;" in user
     assert "<script>" not in reply and "&lt;script&gt;alert(1)&lt;/script&gt;" in reply
@@ -46,11 +49,25 @@ def test_nothing_from_questions_or_documents_is_live_html(qa):
     ("\x00\x07  ", "the question is empty"),
     ("w" * 10_000, "the question is 10,000 characters long; the limit is 2,000"),
 ])
-def test_bad_messages_get_a_polite_reply(qa, message, expected):
-    history, _ = respond(qa, message, [], 3)
+def test_bad_messages_get_a_polite_reply_and_stay_in_the_box(qa, message, expected):
+    history, box, turns = respond(qa, message, [], [], 3)
     reply = history[1]["content"]
     assert "Please ask a question in words, up to 2,000 characters" in reply and expected in reply
-    assert len(history[0]["content"]) <= 301
+    assert box == message and turns == []  # nothing typed is lost; the conversation is unchanged
+    assert history[0]["content"] == (message.strip() or "(empty message)")  # shown whole
+
+
+def test_a_follow_up_is_read_with_the_conversation_and_says_what_was_searched(qa):
+    history, _, turns = respond(qa, "Which river flows through ten countries?", [], [], 3)
+    history, _, turns = respond(qa, "Where does it end?", history, turns, 3)
+    assert len(history) == 4 and len(turns) == 2
+    assert turns[1]["searched"] == "Where does the river end?"
+    assert '<p class="rag-searched">Searched: Where does the river end?</p>' in history[3]["content"]
+
+
+def test_the_api_takes_a_history(qa):
+    data = ask(qa, "Where does it end?", ["Which river flows through ten countries?"])
+    assert data["searched"] == "Where does the river end?"
 
 
 def test_api_handler_returns_the_cli_json_contract(qa):

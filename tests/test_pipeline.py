@@ -23,7 +23,7 @@ def test_answer_is_a_verbatim_sentence_with_a_checkable_citation(qa):
 def test_to_dict_follows_the_json_contract(qa):
     data = qa.ask("What is a group of cats called?").to_dict()
     assert list(data) == ["question", "answered", "answer", "confidence", "score", "citations", "alternatives",
-                          "message", "short_answer", "answer_span"]
+                          "message", "short_answer", "answer_span", "searched"]
     assert data["short_answer"] == "" and data["answer_span"] is None  # no reader here
     assert list(data["citations"][0]) == ["source", "title", "paragraph", "page", "start", "end", "context", "score"]
     for alternative in data["alternatives"]:

@@ -1,0 +1,105 @@
+"""Follow-up questions: rewriting from the conversation, and asking with a history (fast layer)."""
+
+import pytest
+
+import rag
+from rag.conversation import Turn, as_turns, referent, rewrite, subject
+
+
+def weights(text: str) -> dict[str, float]:
+    """idf stand-in: every content word is searchable, longer words rarer."""
+    from rag.conversation import _content, _words
+
+    return {w.lower(): float(len(w)) for _, _, w in _words(text) if _content(w)}
+
+
+@pytest.mark.parametrize("history, question, expected", [
+    (["What did the UK do about Hong Kong?"], "And what about Xinjiang?", "What did the UK do about Xinjiang?"),
+    (["What did the UK do about Hong Kong?"], "What about Xinjiang?", "What did the UK do about Xinjiang?"),
+    (["Who wrote to the Mayor about Shanghai?"], "And Beijing?", "Who wrote to the Mayor about Beijing?"),
+    (["What is the Violence Reduction Unit?"], "When did it launch?", "When did the Violence Reduction Unit launch?"),
+    (["What did the Mayor say about Shanghai?"], "What did he say about Beijing?",
+     "What did the Mayor say about Beijing?"),
+    (["Who is Michael Kovrig?"], "When was he arrested?", "When was Michael Kovrig arrested?"),
+    (["What immigration route did the UK open?"], "When did it launch?", "When did the immigration route launch?"),
+    (["Which cities has London signed agreements with?"], "Who signed them?", "Who signed the cities?"),
+    (["What sanctions did the UK impose?"], "Why?", "Why sanctions did the UK impose?"),
+    (["What is the Deputy Mayor writing about?"], "About what?", "About what is the Deputy Mayor writing about?"),
+])
+def test_a_follow_up_is_rewritten_to_stand_on_its_own(history, question, expected):
+    assert rewrite(question, history, weights) == expected
+
+
+@pytest.mark.parametrize("question", [
+    "Who is Michael Kovrig?",
+    "What does the letter ask the Mayor to do about forced labour?",
+    "When was the Violence Reduction Unit set up?",
+])
+def test_a_question_that_stands_on_its_own_is_left_as_it_is(question):
+    assert rewrite(question, ["What sanctions did the UK impose on Xinjiang officials?"], weights) == question
+    assert rewrite(question, [], weights) == question
+
+
+def test_a_person_is_the_name_in_the_last_answer_to_a_who_question():
+    last = Turn("Who wants London to cut its ties with Beijing?",
+                answer="Shaun Bailey, who is up against Mr Khan, has called on him to de-twin London and Beijing.")
+    assert referent(last, weights, "him") == "Shaun Bailey"
+    assert rewrite("Who corrected him?", [last], weights) == "Who corrected Shaun Bailey?"
+
+
+def test_that_at_the_end_points_at_the_last_answer():
+    last = Turn("What did the Mayor say about the people of Beijing?", answer="I have no quarrel with them.")
+    assert rewrite("Who said that?", [last], weights) == "Who said that? I have no quarrel with them."
+
+
+def test_a_short_answer_names_the_thing_it_refers_to():
+    last = Turn("Which law has stifled opposition in Hong Kong?", answer="The National Security Law ...",
+                short="National Security Law")
+    expected = "How did the UK respond to National Security Law?"
+    assert rewrite("How did the UK respond to it?", [last], weights) == expected
+
+
+def test_subject_prefers_a_name_and_keeps_its_article():
+    assert subject("What did the UK do about Hong Kong?", weights) == "Hong Kong"
+    assert subject("What is the violence reduction unit?", weights) == "the violence reduction unit"
+    assert subject("What did the Mayor say about Shanghai?", weights, person=True) == "the Mayor"
+    assert subject("Why?", weights) == ""
+
+
+def test_history_comes_as_questions_dicts_chat_messages_or_answers():
+    answer = rag.Answer("Q2?", True, "A2.", 0.9, short_answer="A", searched="Q2 rewritten?")
+    turns = as_turns(["Q1?", {"question": "Q3?", "answer": "A3.", "short_answer": "x"},
+                      {"role": "user", "content": "Q4?"}, {"role": "assistant", "content": "A4."}, answer])
+    assert turns == [Turn("Q1?"), Turn("Q3?", "", "A3.", "x"), Turn("Q4?", "", "A4."),
+                     Turn("Q2?", "Q2 rewritten?", "A2.", "A")]
+    assert turns[-1].standalone == "Q2 rewritten?"
+    with pytest.raises(ValueError, match="a history turn must be a question, a dict with 'question' or a chat "
+                                         "message, not int"):
+        as_turns([3])
+
+
+@pytest.fixture
+def qa(corpus, embedder):
+    return rag.build(corpus, model=embedder, reader=False)
+
+
+def test_asking_with_a_history_answers_the_follow_up_in_its_context(qa):
+    first = qa.ask("Where does the Rhine rise?")
+    assert "Swiss Alps" in first.answer
+    follow = qa.ask("And where does it end?", history=[first])
+    assert follow.searched == "where does the Rhine end?"
+    assert follow.question == "And where does it end?"
+    assert follow.answered and "North Sea" in follow.answer
+    assert follow.to_dict()["searched"] == follow.searched
+
+
+def test_a_question_that_stands_on_its_own_is_answered_exactly_as_without_history(qa):
+    alone = qa.ask("What is a group of cats called?")
+    with_history = qa.ask("What is a group of cats called?", history=["Where does the Rhine rise?"])
+    assert with_history == alone and with_history.searched == ""
+
+
+def test_a_history_with_hostile_text_is_cleaned_and_bounded(qa):
+    history = [{"question": "Where does the \x1b[8mRhine rise?", "answer": "\x1b]0;x\x07"}] * 500
+    answer = qa.ask("And where does it end?", history=history)
+    assert "\x1b" not in answer.searched and "Rhine" in answer.searched
