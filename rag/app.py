@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from pathlib import Path
 from html import escape
 
 import gradio as gr
@@ -16,6 +17,7 @@ from starlette.middleware import Middleware
 
 import rag
 
+from . import feedback
 from .documents import read_examples
 from .index import corpus_folder
 from .pipeline import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS
@@ -50,9 +52,21 @@ def respond(qa: rag.QA, message: str, history: list[dict] | None, turns: list[di
         history.append({"role": "assistant", "content": render_problem(problem)})
         return history, text, turns
     history.append({"role": "assistant", "content": render_answer(answer, sources=int(sources))})
+    c = answer.citations[0] if answer.citations else None
     turns.append({"question": answer.question, "searched": answer.searched, "answer": answer.answer,
-                  "short_answer": answer.short_answer})
+                  "short_answer": answer.short_answer, "message": len(history) - 1,
+                  "citation": f"{c.title}, {c.location} ({c.source})" if c else ""})
     return history, "", turns[-MAX_HISTORY_TURNS:]
+
+
+def vote(turns: list[dict] | None, message: int, liked: bool | str, path: str | Path | None = None) -> dict | None:
+    """Feedback handler: write 👍/👎 on the answer at chat position `message` to the feedback log."""
+    turn = next((t for t in turns or [] if t.get("message") == message), None)
+    if turn is None or liked not in (True, False):  # not an answer (a problem message) or a vote taken back
+        return None
+    entry = feedback.record(turn, "up" if liked else "down")
+    feedback.write(feedback.log_path(path), entry)
+    return entry
 
 
 def ask(qa: rag.QA, question: str, history: list | None = None) -> dict:
@@ -79,21 +93,35 @@ def header(qa: rag.QA) -> str:
             f"<ul>{titles}</ul></details>")
 
 
-def build_demo(qa: rag.QA) -> gr.Blocks:
+def build_demo(qa: rag.QA, *, feedback_log: str | None = None) -> gr.Blocks:
     with gr.Blocks(title="rag: answers quoted from the documents") as demo:
         gr.HTML(header(qa))
-        chat = gr.Chatbot(label="Answers", height=520, sanitize_html=True, buttons=["copy"])
+        # The example questions sit in the empty chat (on a phone too) and are asked on click.
+        chat = gr.Chatbot(label="Answers", height="65vh", min_height=320, sanitize_html=True, buttons=["copy"],
+                          feedback_options=("Like", "Dislike"),
+                          examples=[{"text": question} for question in examples_for(qa)],
+                          placeholder="<p><b>Ask about the documents.</b> Every answer is a quote with its source; "
+                                      "follow-up questions are read with the conversation.</p>")
         with gr.Row():
             box = gr.Textbox(placeholder="Ask a question about the documents", show_label=False, scale=8,
                              max_lines=4, autofocus=True)
             send = gr.Button("Ask", variant="primary", scale=1)
         with gr.Accordion("Options", open=False):
             sources = gr.Slider(1, 5, value=3, step=1, label="Sources shown")
-        gr.Examples(examples_for(qa), inputs=box, label="Example questions")
         turns = gr.State([])  # this browser session's conversation, for follow-up questions
         for trigger in (box.submit, send.click):
             trigger(lambda m, h, t, s: respond(qa, m, h, t, s), [box, chat, turns, sources], [chat, box, turns],
                     api_visibility="private")
+
+        def on_example(h: list[dict], t: list[dict], s: float, data: gr.SelectData):
+            return respond(qa, data.value["text"], h, t, s)
+
+        chat.example_select(on_example, [chat, turns, sources], [chat, box, turns], api_visibility="private")
+
+        def on_like(t: list[dict], data: gr.LikeData) -> None:
+            vote(t, data.index if isinstance(data.index, int) else data.index[0], data.liked, feedback_log)
+
+        chat.like(on_like, [turns], None, api_visibility="private")
 
         def ask_api(question: str, history: list | None = None) -> dict:
             """Answer a question: the JSON object of `rag ask --json`. `history`: the earlier turns, oldest
@@ -108,19 +136,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--index", default=os.environ.get("RAG_INDEX"),
                         help="index folder (default: $RAG_INDEX, else the bundled embeddings/ of seeds/)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
+    parser.add_argument("--feedback", default=None, help="feedback log, JSON lines (default: $RAG_FEEDBACK_LOG, "
+                                                         "else rag-feedback.jsonl)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     args = add_arguments(argparse.ArgumentParser(description="Chat with a rag index in the browser.")).parse_args(argv)
-    serve(args.index, args.port)
+    serve(args.index, args.port, feedback_log=args.feedback)
 
 
-def serve(index: str | None = None, port: int | None = None) -> None:
+def serve(index: str | None = None, port: int | None = None, *, feedback_log: str | None = None) -> None:
     """Load the index (default: $RAG_INDEX, else the bundled one) and serve the chat page on `port`."""
     qa = rag.load(index or os.environ.get("RAG_INDEX"))
     port = port or int(os.environ.get("GRADIO_SERVER_PORT", 7860))
-    demo = build_demo(qa)
+    demo = build_demo(qa, feedback_log=feedback_log)
     # The model is CPU-bound: a few workers use both cores; the queue holds the rest rather than refusing.
     demo.queue(default_concurrency_limit=4, max_size=None)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -140,7 +140,8 @@ def _eval(args: argparse.Namespace) -> int:
 
     workdir = Path(args.index) if args.index else Path(".rag-eval") / Path(args.file).stem
     try:
-        questions = evaluate.sample(evaluate.load_squad(args.file, workdir / "corpus"), args.limit)
+        every = evaluate.load_squad(args.file, workdir / "corpus")
+        questions = evaluate.sample(every, args.limit)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         print(f"rag eval: cannot read SQuAD questions from {args.file!r}: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -152,6 +153,10 @@ def _eval(args: argparse.Namespace) -> int:
         qa = pipeline.build(workdir / "corpus", index_dir, model=args.model, progress=not args.json,
                             reader=args.reader)
     report = evaluate.evaluate(qa, questions, progress=not args.json)
+    if args.follow_ups:
+        from .followups import make_follow_ups, score_follow_ups
+
+        report["follow_ups"] = score_follow_ups(qa, make_follow_ups(every, qa.titles, limit=args.follow_ups))
     if args.plot:
         evaluate.plot(report, args.plot)
         if report["calibration"]:
@@ -207,6 +212,11 @@ def _eval_table(report: dict) -> str:
         lines.append(f"reader calibration from the tune split: confidence = sigmoid({c['scale']:.3f} * logit + "
                      f"{c['bias']:.3f}); threshold {pct(c['threshold'])} (lowest declining "
                      f"{DECLINED_TARGET:.0%} of held-out tune questions)")
+    for split, part in report.get("follow_ups", {}).items():
+        if split in ("all", "report") and part["conversations"]:
+            lines.append(f"{split} follow-ups ({part['conversations']} two-turn conversations): accuracy with the "
+                         f"first turn {pct(part['rewritten'])}, asked alone {pct(part['alone'])}, the original "
+                         f"question {pct(part['original'])}; recovered {pct(part['recovered'])}")
     ask, floor = report["latency_ms"]["ask"], report["latency_ms"]["floor"]
     lines.append(f"latency per question: p50 {ask['p50']:.1f} ms, p95 {ask['p95']:.1f} ms; encode+search floor "
                  f"p50 {floor['p50']:.1f} ms ({ask['p50'] / floor['p50']:.2f}x)")
@@ -216,7 +226,7 @@ def _eval_table(report: dict) -> str:
 def _serve(args: argparse.Namespace) -> int:
     from .app import serve
 
-    serve(args.index, args.port)
+    serve(args.index, args.port, feedback_log=args.feedback)
     return 0
 
 
@@ -275,12 +285,16 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="one JSON object with every number")
     ev.add_argument("--plot", metavar="PNG", help="write a plot of recall@k for each retrieval mode")
     ev.add_argument("--reader", action="store_true", help="evaluate with the trained reader")
+    ev.add_argument("--follow-ups", dest="follow_ups", type=int, default=200, metavar="N",
+                    help="also score N two-turn conversations made from the file (0: none; default 200)")
     ev.add_argument("--calibrate", action="store_true",
                     help="write the reader's calibration and threshold, fitted on the tune split, to its config")
     ev.set_defaults(run=_eval)
     sv = sub.add_parser("serve", help="the chat page in the browser (Gradio; http://127.0.0.1:7860)")
     sv.add_argument("--index", default=None, help="index folder (default: $RAG_INDEX, else the bundled embeddings/)")
     sv.add_argument("--port", type=int, default=None, help="port (default: $GRADIO_SERVER_PORT, else 7860)")
+    sv.add_argument("--feedback", default=None, help="where 👍/👎 are logged, JSON lines (default: "
+                                                     "$RAG_FEEDBACK_LOG, else rag-feedback.jsonl)")
     sv.set_defaults(run=_serve)
     tr = sub.add_parser("train-reader", help="train the reader on SQuAD v1.1 train (seeded; GPU when available)")
     tr.add_argument("--squad", help="SQuAD v1.1 training JSON (default: ../shared/data/squad-train-v1.1.json)")

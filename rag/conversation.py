@@ -94,7 +94,7 @@ def _content(word: str) -> bool:
     return low not in ENGLISH and low not in _AUXILIARIES and low not in _QUESTION_WORDS and low not in _BACK
 
 
-def _runs(question: str) -> list[tuple[int, int, bool]]:
+def content_runs(question: str) -> list[tuple[int, int, bool]]:
     """(start, end, named) of each run of content words: names (capitalised words, joined by "of",
     "the", "and") and runs of other content words, split where one kind meets the other."""
     words = _words(question)
@@ -124,7 +124,7 @@ def subject(question: str, weights: Callable[[str], Mapping[str, float]], *, per
     """A question's subject: a name before anything else (for a person, "he"/"she", the first name in
     the question, else the rarest), or the run of content words with the rarest word in it. A "the"
     in front of it is kept. "" when the question has no content word."""
-    runs = _runs(question)
+    runs = content_runs(question)
     names = [r for r in runs if r[2]]
     if person and names:
         best = names[0]
@@ -170,7 +170,7 @@ def referent(last: Turn, weights: Callable[[str], Mapping[str, float]], pronoun:
         if first in {"who", "whom"} and len(words) > 1 and words[1][2].lower() in {"is", "was"}:
             return subject(previous, weights, person=True)
         if first in {"who", "whom"} and last.answer:
-            names = [last.answer[a:b] for a, b, named in _runs(last.answer) if named]
+            names = [last.answer[a:b] for a, b, named in content_runs(last.answer) if named]
             names = [n for n in names if n.lower() not in previous.lower()]
             if names:
                 return names[0]
@@ -206,7 +206,7 @@ def rewrite(question: str, history: Iterable | None, weights: Callable[[str], Ma
     own = len(weights(body))
     words = _words(body)
     lowered = [w.lower() for _, _, w in words]
-    has_name = any(named for _, _, named in _runs(body))
+    has_name = any(named for _, _, named in content_runs(body))
     for start, end, word in words:
         low = word.lower()
         if low in _BACK:

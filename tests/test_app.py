@@ -105,3 +105,32 @@ def test_the_short_answer_is_bold_inside_the_quote_and_the_highlight():
     assert f"“The Danube flows through {bold} &amp; more.”" in html
     assert f"<mark>The Danube flows through {bold} &amp; more.</mark>" in html
     assert "Intro &lt;here&gt;." in html
+
+
+def test_a_vote_on_an_answer_is_one_line_in_the_feedback_log(qa, tmp_path):
+    import json
+
+    from rag.app import vote
+
+    history, _, turns = respond(qa, "", [], [], 3)  # a problem message: no turn, nothing to vote on
+    history, _, turns = respond(qa, "How many countries does the Danube flow through?", history, turns, 3)
+    log = tmp_path / "logs" / "feedback.jsonl"
+    assert vote(turns, 1, True, log) is None  # the problem message
+    entry = vote(turns, 3, False, log)
+    assert vote(turns, 3, "", log) is None  # a vote taken back writes nothing
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert lines == [entry]
+    assert sorted(entry) == ["answer", "citation", "question", "time", "vote"]
+    assert entry["vote"] == "down" and entry["question"] == "How many countries does the Danube flow through?"
+    assert entry["answer"] == "The Danube flows through ten countries before reaching the Black Sea."
+    assert entry["citation"] == "Rivers <b>bold</b>, paragraph 2 (rivers.md)"
+
+
+def test_the_feedback_log_path_comes_from_the_environment(monkeypatch, tmp_path):
+    from rag import feedback
+
+    monkeypatch.setenv("RAG_FEEDBACK_LOG", str(tmp_path / "f.jsonl"))
+    assert feedback.log_path() == tmp_path / "f.jsonl"
+    assert feedback.log_path("x.jsonl").name == "x.jsonl"
+    with pytest.raises(ValueError, match="a vote is 'up' or 'down', not 'maybe'"):
+        feedback.record({}, "maybe")

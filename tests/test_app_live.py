@@ -27,10 +27,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+FEEDBACK = ARTIFACTS / "feedback-test.jsonl"
+
+
 @pytest.fixture(scope="module")
 def app_url():
     port = _free_port()
-    env = dict(os.environ, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_ANALYTICS_ENABLED="False")
+    ARTIFACTS.mkdir(exist_ok=True)
+    FEEDBACK.unlink(missing_ok=True)
+    env = dict(os.environ, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_ANALYTICS_ENABLED="False",
+               RAG_FEEDBACK_LOG=str(FEEDBACK))
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
@@ -109,7 +115,8 @@ def test_files_outside_the_app_are_not_served(app_url, path):
             assert exc.code in (403, 404, 405)
 
 
-def test_browser_shows_the_quote_and_its_source(app_url):
+@pytest.fixture(scope="module")
+def browser():
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium; .ci/run does)")
     from playwright.sync_api import sync_playwright
@@ -120,6 +127,65 @@ def test_browser_shows_the_quote_and_its_source(app_url):
                                     args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                                           "--disable-background-networking", "--disable-component-update",
                                           "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+def _ask(page, question: str, nth: int) -> str:
+    """Type a question, send it, and return the text of the `nth` answer (0-based) once it is shown."""
+    page.get_by_placeholder("Ask a question about the documents").fill(question)
+    page.keyboard.press("Enter")
+    answer = page.locator(".rag-answer").nth(nth)
+    answer.wait_for(timeout=90_000)
+    return answer.inner_text()
+
+
+def test_browser_follow_up_decline_and_feedback(app_url, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url)
+    first = _ask(page, "What did the UK do about Hong Kong?", 0)
+    assert "Hong Kong" in first
+    second = _ask(page, "And what about Xinjiang?", 1)
+    assert "Searched: What did the UK do about Xinjiang?" in second and "Xinjiang" in second.split("Searched:")[1]
+    page.screenshot(path=str(ARTIFACTS / "chat-follow-up.png"), full_page=True)
+
+    declined = _ask(page, "Who won the 2022 FIFA World Cup?", 2)
+    assert "The documents don't say." in declined and "Try other words for the key terms" in declined
+    assert page.locator(".rag-declined mark").count() == 0  # nothing in a decline looks like an answer
+    page.screenshot(path=str(ARTIFACTS / "chat-decline.png"), full_page=True)
+
+    page.get_by_role("button", name="Like", exact=True).first.click()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not (FEEDBACK.exists() and FEEDBACK.read_text(encoding="utf-8")):
+        time.sleep(0.2)
+    import json
+
+    entry = json.loads(FEEDBACK.read_text(encoding="utf-8").splitlines()[0])
+    assert entry["vote"] == "up" and entry["question"] == "What did the UK do about Hong Kong?"
+    page.close()
+
+
+def test_browser_phone_layout_and_examples_that_send(app_url, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page.goto(app_url)
+    box = page.get_by_placeholder("Ask a question about the documents")
+    box.wait_for(timeout=30_000)
+    example = page.get_by_text("Which cities has London signed friendship agreements with?")
+    for element in (box, example):  # the question box and the examples are above the fold
+        assert element.bounding_box()["y"] + element.bounding_box()["height"] <= 844
+    page.screenshot(path=str(ARTIFACTS / "chat-phone-empty.png"))
+    example.click()
+    answer = page.locator(".rag-answer").first
+    answer.wait_for(timeout=90_000)  # an example is asked on click
+    assert "Shanghai" in answer.inner_text()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390 + 1  # nothing wider than the phone
+    page.screenshot(path=str(ARTIFACTS / "chat-phone.png"))
+    page.close()
+
+
+def test_browser_shows_the_quote_and_its_source(app_url, browser):
+    if True:
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 1000})
             page.goto(app_url)
@@ -141,4 +207,4 @@ def test_browser_shows_the_quote_and_its_source(app_url):
             assert "<img src=x onerror=alert(1)>" in page.locator(".message").nth(2).inner_text() or \
                 page.get_by_text("<img src=x onerror=alert(1)>").count() > 0
         finally:
-            browser.close()
+            page.close()

@@ -103,3 +103,35 @@ def test_a_history_with_hostile_text_is_cleaned_and_bounded(qa):
     history = [{"question": "Where does the \x1b[8mRhine rise?", "answer": "\x1b]0;x\x07"}] * 500
     answer = qa.ask("And where does it end?", history=history)
     assert "\x1b" not in answer.searched and "Rhine" in answer.searched
+
+
+def test_squad_follow_ups_replace_a_shared_name_with_a_pronoun():
+    from rag.evaluate import Question
+    from rag.followups import make_follow_ups
+
+    def q(i, text, paragraph=1, source="000_Normans.txt"):
+        return Question(str(i), text, source, paragraph, 0, ("x",))
+
+    questions = [q(1, "What did the Normans conquer?"), q(2, "When did the Normans conquer England?"),
+                 q(3, "Who led the Norman fleet?"), q(4, "What is Normandy's capital?"),
+                 q(5, "Where does the Normandy coast end?"),  # a name modifying a noun: no pronoun fits
+                 q(6, "Who ruled the Normans?", paragraph=2), q(7, "What did Rollo sign?", paragraph=2),
+                 q(8, "Who took over the Normans?", source="004_Held_out.txt")]
+    follow = make_follow_ups(questions, {"000_Normans.txt": "Normans of Normandy"}, limit=10)
+    texts = {f.text: (f.first.text, f.original.text) for f in follow}
+    assert texts == {
+        "When did they conquer England?": ("What did the Normans conquer?", "When did the Normans conquer England?"),
+        "What is its capital?": ("What did the Normans conquer?", "What is Normandy's capital?"),
+    }
+
+
+def test_hand_written_conversations_are_scored_turn_by_turn(qa, tmp_path):
+    from rag.followups import score_conversations
+
+    path = tmp_path / "conversations.jsonl"
+    path.write_text('{"turns": [{"question": "Where does the Rhine rise?", "source": "rivers.md", '
+                    '"expect": "Swiss Alps"}, {"question": "And where does it end?", "source": ["rivers.md"], '
+                    '"expect": ["North Sea", "Black Sea"]}]}\n\n', encoding="utf-8")
+    scores = score_conversations(qa, path)
+    assert {k: scores[k] for k in ("first_turns", "first_right", "follow_ups", "follow_ups_right")} == {
+        "first_turns": 1, "first_right": 1, "follow_ups": 1, "follow_ups_right": 1}
