@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-from pathlib import Path
 from html import escape
+from pathlib import Path
 
 import gradio as gr
 from starlette.middleware import Middleware
