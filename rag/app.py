@@ -7,6 +7,7 @@ Thin by design: handlers call the library (`QA.ask`) and `rag.render`; nothing e
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 from html import escape
@@ -21,7 +22,7 @@ from . import feedback
 from .documents import read_examples
 from .index import corpus_folder
 from .pipeline import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS
-from .render import render_answer, render_problem
+from .render import render_answer, render_document, render_problem
 from .web import UPLOAD_LIMIT_BYTES, BodyLimit
 
 log = logging.getLogger("rag.app")
@@ -33,6 +34,14 @@ CSS = """
 .rag-short {font-weight: 800; text-decoration: underline; text-decoration-thickness: 2px;}
 .rag-source {font-size: .9em; margin-top: .3em;}
 .rag-searched {font-size: .85em; opacity: .75; margin: 0 0 .3em;}
+#rag-open-request, #rag-open-button {display: none;}
+#rag-viewer {border: 1px solid #d0d0d0; border-radius: 8px; padding: .8em; max-height: 75vh; overflow-y: auto;}
+.rag-document .rag-pn {display: inline-block; min-width: 2.2em; color: #888; font-size: .8em;}
+.rag-document mark {background: #ffe58a; color: #111;}
+.rag-page {text-align: center; color: #888; font-size: .8em; border-top: 1px dashed #ccc; margin: .8em 0;}
+.rag-chip {display: inline-block; min-width: 1.4em; text-align: center; border-radius: 1em; background: #eee;
+  color: #333; font-size: .8em; font-weight: 700;}
+.rag-copy {font-size: .85em; text-decoration: underline; cursor: pointer; background: none; border: none; padding: 0;}
 .rag-nearest {border-left: 3px solid #d0d0d0; padding-left: .6em; font-size: .92em;}
 """
 
@@ -78,6 +87,45 @@ def ask(qa: rag.QA, question: str, history: list | None = None) -> dict:
         raise gr.Error(str(exc), print_exception=False) from None
 
 
+def open_document(qa: rag.QA, request: str) -> str:
+    """Viewer handler: the whole cited document, scrolled to the quote. `request` is what the page's
+    script sends for a clicked citation: the JSON list [source, paragraph, start, end] of its link."""
+    try:
+        source, paragraph, start, end = json.loads(request)
+        source, paragraph, start, end = str(source), int(paragraph), int(start), int(end)
+    except (ValueError, TypeError):
+        return render_problem("That link does not name a document.")
+    passages = qa.document(source)
+    if not passages:
+        return render_problem(f"{source} is not in this index.")
+    return render_document(qa.titles.get(source, source), source, passages, paragraph=paragraph, start=start, end=end)
+
+
+# The page's script: Copy puts the plain-text citation on the clipboard; a citation link asks the server
+# for its document (through a hidden textbox and button) and then scrolls the viewer to the quote.
+SCRIPT = """
+() => {
+  document.addEventListener("click", (event) => {
+    const copy = event.target.closest(".rag-copy");
+    if (copy) {
+      event.preventDefault();
+      navigator.clipboard.writeText(copy.title).then(() => { copy.textContent = "Copied"; });
+      return;
+    }
+    const link = event.target.closest(".rag-open");
+    if (!link) return;
+    event.preventDefault();
+    const box = document.querySelector("#rag-open-request textarea");
+    box.value = decodeURIComponent(link.getAttribute("href").replace("#rag-open=", ""));
+    box.dispatchEvent(new Event("input", {bubbles: true}));
+    setTimeout(() => document.querySelector("#rag-open-button").click(), 50);
+  });
+}
+"""
+SCROLL_TO_QUOTE = """() => { setTimeout(() => { const here = document.getElementById("rag-here");
+  if (here) here.scrollIntoView({block: "center"}); else window.scrollTo(0, 0); }, 100); }"""
+
+
 def examples_for(qa: rag.QA) -> list[str]:
     if qa.index.path is not None:
         listed = read_examples(corpus_folder(qa.index.path, qa.index.manifest))
@@ -96,8 +144,12 @@ def header(qa: rag.QA) -> str:
 def build_demo(qa: rag.QA, *, feedback_log: str | None = None) -> gr.Blocks:
     with gr.Blocks(title="rag: answers quoted from the documents") as demo:
         gr.HTML(header(qa))
+        # A cited document, opened from a citation's link, above the chat.
+        with gr.Column(visible=False, elem_id="rag-viewer") as viewer:
+            back = gr.Button("← Back to the chat", size="sm")
+            document = gr.HTML()
         # The example questions sit in the empty chat (on a phone too) and are asked on click.
-        chat = gr.Chatbot(label="Answers", height="65vh", min_height=320, sanitize_html=True, buttons=["copy"],
+        chat = gr.Chatbot(label="Answers", height="65vh", min_height=320, sanitize_html=True, buttons=[],
                           feedback_options=("Like", "Dislike"),
                           examples=[{"text": question} for question in examples_for(qa)],
                           placeholder="<p><b>Ask about the documents.</b> Every answer is a quote with its source; "
@@ -108,6 +160,11 @@ def build_demo(qa: rag.QA, *, feedback_log: str | None = None) -> gr.Blocks:
             send = gr.Button("Ask", variant="primary", scale=1)
         with gr.Accordion("Options", open=False):
             sources = gr.Slider(1, 5, value=3, step=1, label="Sources shown")
+        request = gr.Textbox(elem_id="rag-open-request", show_label=False, container=False)
+        open_button = gr.Button("open", elem_id="rag-open-button")
+        open_button.click(lambda r: (open_document(qa, r), gr.Column(visible=True)), [request], [document, viewer],
+                          api_visibility="private").then(None, js=SCROLL_TO_QUOTE)
+        back.click(lambda: gr.Column(visible=False), None, [viewer], api_visibility="private")
         turns = gr.State([])  # this browser session's conversation, for follow-up questions
         for trigger in (box.submit, send.click):
             trigger(lambda m, h, t, s: respond(qa, m, h, t, s), [box, chat, turns, sources], [chat, box, turns],
@@ -154,7 +211,7 @@ def serve(index: str | None = None, port: int | None = None, *, feedback_log: st
     # The model is CPU-bound: a few workers use both cores; the queue holds the rest rather than refusing.
     demo.queue(default_concurrency_limit=4, max_size=None)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    demo.launch(server_port=port, css=CSS, allowed_paths=[], footer_links=["api"],
+    demo.launch(server_port=port, css=CSS, js=SCRIPT, allowed_paths=[], footer_links=["api"],
                 max_file_size=UPLOAD_LIMIT_BYTES, app_kwargs={"middleware": [Middleware(BodyLimit)]})
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .answer import Answer, AnswerSettings, extract, read
+from .chunking import Passage
 from .cleaning import printable
 from .conversation import Turn, as_turns, rewrite
 from .embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
@@ -62,11 +63,21 @@ class QA:
                                   f"{embedder.name!r}; load it with model={index.model!r} or rebuild it")
         self.index, self.embedder, self.reader = index, embedder, reader
         self.retrieval, self.answering = retrieval, answering
+        self._documents: dict[str, list[Passage]] | None = None
 
     @property
     def titles(self) -> dict[str, str]:
         """source file -> document title, for every indexed document."""
         return self.index.titles
+
+    def document(self, source: str) -> list[Passage]:
+        """A document's passages in order (what a citation's paragraph numbers count); [] if not indexed."""
+        if self._documents is None:
+            grouped: dict[str, list[Passage]] = {}
+            for p in self.index.passages:
+                grouped.setdefault(p.source, []).append(p)
+            self._documents = grouped
+        return list(self._documents.get(source, []))
 
     def ask(self, question: str, history: Iterable | None = None) -> Answer:
         """The best verbatim answer with citations, or `answered=False` when the documents don't say.

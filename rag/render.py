@@ -7,14 +7,34 @@ HTML instead of reading document text as Markdown.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+import json
 from html import escape
+from urllib.parse import quote as url_quote
 
 from .answer import Alternative, Answer, Citation
+from .chunking import Passage
 
 
-def _source_line(c: Citation) -> str:
-    return (f'<div class="rag-source"><b>{escape(c.title)}</b> · <code>{escape(c.source)}</code>, '
-            f"{c.location}</div>")
+def plain_citation(quote: str, c: Citation) -> str:
+    """What Copy puts on the clipboard: “quote” — title, page, paragraph (file)."""
+    return f"“{quote}” — {c.title}, {c.location} ({c.source})"
+
+
+def _open_link(c: Citation, label: str) -> str:
+    """A link that opens the whole document at the quote (handled by the page's script; the chat's
+    sanitizer keeps `href` and `title` but drops data attributes, so the target travels in the href)."""
+    target = url_quote(json.dumps([c.source, c.paragraph, c.start, c.end], ensure_ascii=False), safe="")
+    return f'<a href="#rag-open={target}" class="rag-open">{label}</a>'
+
+
+
+def _source_line(c: Citation, number: int | None = None, quote: str | None = None) -> str:
+    chip = f'<span class="rag-chip">{number}</span> ' if number else ""
+    copy = (f' · <button class="rag-copy" title="{escape(plain_citation(quote, c))}">Copy</button>'
+            if quote else "")
+    return (f'<div class="rag-source">{chip}<b>{escape(c.title)}</b>, {c.location} · '
+            f'{_open_link(c, "open the document")}{copy} <small><code>{escape(c.source)}</code></small></div>')
 
 
 def _quote(quote: str, span: tuple[int, int] | None) -> str:
@@ -49,10 +69,11 @@ def render_answer(answer: Answer, *, sources: int = 3) -> str:
     first, others = answer.citations[0], answer.citations[1:sources]
     parts = [f'<div class="rag-answer">{searched}'
              f'<p class="rag-quote">“{_quote(answer.answer, answer.answer_span)}”</p>',
-             _source_line(first), highlighted(first, answer.answer_span)]
+             _source_line(first, 1, answer.answer), highlighted(first, answer.answer_span)]
     if others:
         parts.append("<details><summary>Other sources</summary>" + "".join(
-            _source_line(c) + highlighted(c) for c in others) + "</details>")
+            _source_line(c, i, c.context[c.start:c.end]) + highlighted(c) for i, c in enumerate(others, start=2))
+            + "</details>")
     parts.append(_alternatives(answer.alternatives, answer.confidence))
     parts.append("</div>")
     return "".join(parts)
@@ -66,8 +87,9 @@ def _declined(answer: Answer, sources: int) -> str:
         c = a.citations[0]
         if (c.source, c.paragraph) not in seen and len(nearest) < sources:
             seen.add((c.source, c.paragraph))
-            nearest.append(f"<li><b>{escape(c.title)}</b>, {c.location} <small><code>{escape(c.source)}</code>"
-                           f'</small><blockquote class="rag-nearest">{escape(c.context)}</blockquote></li>')
+            nearest.append(f"<li><b>{escape(c.title)}</b>, {c.location} · {_open_link(c, 'open the document')} "
+                           f'<small><code>{escape(c.source)}</code></small>'
+                           f'<blockquote class="rag-nearest">{escape(c.context)}</blockquote></li>')
     hint = ("<p>Try other words for the key terms, or name the document you mean"
             + (f" (nearest: “{escape(answer.alternatives[0].citations[0].title)}”)" if answer.alternatives else "")
             + ".</p>")
@@ -77,3 +99,26 @@ def _declined(answer: Answer, sources: int) -> str:
 
 def render_problem(message: str) -> str:
     return f'<div class="rag-answer rag-problem"><p>{escape(message)}</p></div>'
+
+
+def render_document(title: str, source: str, passages: Sequence[Passage], *, paragraph: int | None = None,
+                    start: int = 0, end: int = 0) -> str:
+    """A whole document as the index holds it: its paragraphs numbered as citations number them, page
+    marks for paged formats, and the quoted span (`start`:`end` of paragraph `paragraph`) highlighted
+    (`id="rag-here"`, which the page scrolls to)."""
+    parts = [f'<div class="rag-document"><h2>{escape(title)}</h2><p><small><code>{escape(source)}</code>'
+             f"</small></p>"]
+    page = None
+    for p in passages:
+        if p.page is not None and p.page != page:
+            page = p.page
+            parts.append(f'<div class="rag-page">Page {page}</div>')
+        label = f"{escape(p.context)}: " if p.context else ""
+        if p.paragraph == paragraph and 0 <= start < end <= len(p.text):
+            body = (f'{escape(p.text[:start])}<mark id="rag-here">{escape(p.text[start:end])}</mark>'
+                    f"{escape(p.text[end:])}")
+        else:
+            body = escape(p.text)
+        parts.append(f'<p class="rag-paragraph"><span class="rag-pn">{p.paragraph}</span> {label}{body}</p>')
+    parts.append("</div>")
+    return "".join(parts)

@@ -23,7 +23,11 @@ def test_answer_shows_quote_source_and_highlighted_paragraph(qa):
     assert history[0] == {"role": "user", "content": "How many countries does the Danube flow through?"}
     reply = history[1]["content"]
     assert "“The Danube flows through ten countries before reaching the Black Sea.”" in reply
-    assert "Rivers &lt;b&gt;bold&lt;/b&gt;" in reply and "<code>rivers.md</code>, paragraph 2" in reply
+    assert ('<span class="rag-chip">1</span> <b>Rivers &lt;b&gt;bold&lt;/b&gt;</b>, paragraph 2 · '
+            '<a href="#rag-open=%5B%22rivers.md%22%2C%202%2C%200%2C%2069%5D" class="rag-open">open the document</a>'
+            ' · <button class="rag-copy" title="“The Danube flows through ten countries before reaching the Black '
+            'Sea.” — Rivers &lt;b&gt;bold&lt;/b&gt;, paragraph 2 (rivers.md)">Copy</button> '
+            '<small><code>rivers.md</code></small>') in reply
     assert "<mark>The Danube flows through ten countries before reaching the Black Sea.</mark>" in reply
     assert "<details><summary>Confidence" in reply
     assert "\n\n" not in reply  # one HTML block: document text is never read as Markdown
@@ -134,3 +138,14 @@ def test_the_feedback_log_path_comes_from_the_environment(monkeypatch, tmp_path)
     assert feedback.log_path("x.jsonl").name == "x.jsonl"
     with pytest.raises(ValueError, match="a vote is 'up' or 'down', not 'maybe'"):
         feedback.record({}, "maybe")
+
+
+def test_a_citation_opens_its_whole_document_at_the_quote(qa):
+    from rag.app import open_document
+
+    page = open_document(qa, '["rivers.md", 2, 4, 10]')
+    assert "<h2>Rivers &lt;b&gt;bold&lt;/b&gt;</h2>" in page
+    assert '<span class="rag-pn">2</span> The <mark id="rag-here">Danube</mark> flows' in page
+    for bad, message in [("nonsense", "That link does not name a document."), ('["x", "y", 1, 2]', "That link"),
+                         ('["../../etc/passwd", 1, 0, 4]', "../../etc/passwd is not in this index.")]:
+        assert message in open_document(qa, bad) and "rag-here" not in open_document(qa, bad)

@@ -184,6 +184,32 @@ def test_browser_phone_layout_and_examples_that_send(app_url, browser):
     page.close()
 
 
+def test_browser_opens_the_source_at_its_quote_and_copies_plain_text(app_url, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url.rstrip("/"))
+    page = context.new_page()
+    page.goto(app_url)
+    _ask(page, "When was the Violence Reduction Unit set up?", 0)
+    page.locator(".rag-answer .rag-copy").first.click()
+    page.get_by_text("Copied").first.wait_for(timeout=10_000)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("“In 2018, I set up England's first Violence Reduction Unit")
+    assert copied.endswith("— Mayor of London to the London Assembly: antisemitism and adverse childhood "
+                           "experiences (22 September 2021), paragraph 18 (002_5cdcca1a5c15ee34.txt)")
+    assert "<" not in copied
+
+    page.locator(".rag-answer .rag-open").first.click()
+    here = page.locator("#rag-viewer #rag-here")
+    here.wait_for(timeout=30_000)
+    assert here.inner_text().startswith("In 2018, I set up England's first Violence Reduction Unit")
+    assert page.locator("#rag-viewer .rag-paragraph").count() > 10  # the whole document, not the paragraph
+    assert here.is_visible() and here.bounding_box()["y"] < 900  # scrolled to the quote
+    page.screenshot(path=str(ARTIFACTS / "chat-source.png"))
+    page.get_by_role("button", name="← Back to the chat").click()
+    page.locator("#rag-viewer").wait_for(state="hidden", timeout=10_000)
+    context.close()
+
+
 def test_browser_shows_the_quote_and_its_source(app_url, browser):
     if True:
         try:
@@ -197,7 +223,7 @@ def test_browser_shows_the_quote_and_its_source(app_url, browser):
             answer = page.locator(".rag-answer").first.inner_text()
             assert "asset bans and travel freezes" in answer
             assert "Foreign Office replies to the US Congressional-Executive Commission report on China" in answer
-            assert "001_550ab6adec92fdfa.txt, paragraph 11" in answer
+            assert "paragraph 11 · open the document · Copy 001_550ab6adec92fdfa.txt" in answer
             page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
 
             page.get_by_placeholder("Ask a question about the documents").fill("<img src=x onerror=alert(1)>")
