@@ -7,8 +7,8 @@ HTML instead of reading document text as Markdown.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import json
+from collections.abc import Sequence
 from html import escape
 from urllib.parse import quote as url_quote
 
