@@ -23,9 +23,11 @@ from .documents import read_examples
 from .index import corpus_folder
 from .pipeline import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS
 from .render import render_answer, render_document, render_problem
+from .uploads import LIMITS, SUFFIXES, TTL_SECONDS, Collection, discard, index_uploads
 from .web import UPLOAD_LIMIT_BYTES, BodyLimit
 
 log = logging.getLogger("rag.app")
+BUNDLED, YOURS = "The page's documents", "Your documents"
 
 CSS = """
 .rag-quote {font-size: 1.1em; font-weight: 600;}
@@ -87,7 +89,31 @@ def ask(qa: rag.QA, question: str, history: list | None = None) -> dict:
         raise gr.Error(str(exc), print_exception=False) from None
 
 
-def open_document(qa: rag.QA, request: str) -> str:
+def active(qa: rag.QA, collection: Collection | None, choice: str | None) -> rag.QA:
+    """The QA a question goes to: the visitor's own documents when they chose them, else the page's."""
+    return collection.qa if isinstance(collection, Collection) and choice == YOURS else qa
+
+
+def upload(qa: rag.QA, files: list[str] | None, previous: Collection | None, progress=None):
+    """Upload handler: index the session's files (replacing its earlier ones) and answer from them.
+    Returns the collection, a status message and the choice of documents to answer from."""
+    try:
+        collection = index_uploads(files or [], qa, progress=progress is not None)
+    except ValueError as exc:
+        return previous, render_problem(f"Your files were not indexed: {exc}. {LIMITS}"), gr.Radio()
+    finally:
+        for path in files or []:  # the page's upload cache keeps no copy: only this session's folder does
+            Path(path).unlink(missing_ok=True)
+    discard(previous)
+    titles = "".join(f"<li>{escape(t)}</li>" for t in collection.titles)
+    skipped = "".join(f"<li>{escape(w)}</li>" for w in collection.warnings)
+    status = (f"<p>Indexed {len(collection.titles)} of your documents ({len(collection.qa.index.passages)} "
+              f"passages); answers now come from them.</p><ul>{titles}</ul>"
+              + (f"<p>Not read:</p><ul>{skipped}</ul>" if skipped else ""))
+    return collection, status, gr.Radio(value=YOURS, visible=True)
+
+
+def open_document(qas: list[rag.QA], request: str) -> str:
     """Viewer handler: the whole cited document, scrolled to the quote. `request` is what the page's
     script sends for a clicked citation: the JSON list [source, paragraph, start, end] of its link."""
     try:
@@ -95,10 +121,12 @@ def open_document(qa: rag.QA, request: str) -> str:
         source, paragraph, start, end = str(source), int(paragraph), int(start), int(end)
     except (ValueError, TypeError):
         return render_problem("That link does not name a document.")
-    passages = qa.document(source)
-    if not passages:
-        return render_problem(f"{source} is not in this index.")
-    return render_document(qa.titles.get(source, source), source, passages, paragraph=paragraph, start=start, end=end)
+    for qa in qas:
+        passages = qa.document(source)
+        if passages:
+            return render_document(qa.titles.get(source, source), source, passages, paragraph=paragraph,
+                                   start=start, end=end)
+    return render_problem(f"{source} is not in this index.")
 
 
 # The page's script: Copy puts the plain-text citation on the clipboard; a citation link asks the server
@@ -158,22 +186,37 @@ def build_demo(qa: rag.QA, *, feedback_log: str | None = None) -> gr.Blocks:
             box = gr.Textbox(placeholder="Ask a question about the documents", show_label=False, scale=8,
                              max_lines=4, autofocus=True)
             send = gr.Button("Ask", variant="primary", scale=1)
+        with gr.Accordion("Your documents", open=False):
+            gr.Markdown(LIMITS)
+            files = gr.File(file_count="multiple", file_types=sorted(SUFFIXES), label="Upload documents to ask about")
+            choice = gr.Radio([BUNDLED, YOURS], value=BUNDLED, label="Answer from", visible=False)
+            status = gr.HTML()
         with gr.Accordion("Options", open=False):
             sources = gr.Slider(1, 5, value=3, step=1, label="Sources shown")
+        # This session's uploads: private to it, deleted when it ends or after TTL_SECONDS.
+        mine = gr.State(None, time_to_live=TTL_SECONDS, delete_callback=discard)
+
+        def on_upload(f, previous, progress=gr.Progress(track_tqdm=True)):
+            return upload(qa, f, previous, progress)
+
+        files.upload(on_upload, [files, mine], [mine, status, choice], api_visibility="private").then(
+            lambda: None, None, [files], api_visibility="private")
         request = gr.Textbox(elem_id="rag-open-request", show_label=False, container=False)
         open_button = gr.Button("open", elem_id="rag-open-button")
-        open_button.click(lambda r: (open_document(qa, r), gr.Column(visible=True)), [request], [document, viewer],
+        open_button.click(lambda r, c: (open_document([active(qa, c, YOURS), qa], r), gr.Column(visible=True)),
+                          [request, mine], [document, viewer],
                           api_visibility="private").then(None, js=SCROLL_TO_QUOTE)
         back.click(lambda: gr.Column(visible=False), None, [viewer], api_visibility="private")
         turns = gr.State([])  # this browser session's conversation, for follow-up questions
         for trigger in (box.submit, send.click):
-            trigger(lambda m, h, t, s: respond(qa, m, h, t, s), [box, chat, turns, sources], [chat, box, turns],
-                    api_visibility="private")
+            trigger(lambda m, h, t, s, c, src: respond(active(qa, c, src), m, h, t, s),
+                    [box, chat, turns, sources, mine, choice], [chat, box, turns], api_visibility="private")
 
-        def on_example(h: list[dict], t: list[dict], s: float, data: gr.SelectData):
-            return respond(qa, data.value["text"], h, t, s)
+        def on_example(h: list[dict], t: list[dict], s: float, c, src: str, data: gr.SelectData):
+            return respond(active(qa, c, src), data.value["text"], h, t, s)
 
-        chat.example_select(on_example, [chat, turns, sources], [chat, box, turns], api_visibility="private")
+        chat.example_select(on_example, [chat, turns, sources, mine, choice], [chat, box, turns],
+                            api_visibility="private")
 
         def on_like(t: list[dict], data: gr.LikeData) -> None:
             vote(t, data.index if isinstance(data.index, int) else data.index[0], data.liked, feedback_log)

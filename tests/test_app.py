@@ -143,9 +143,55 @@ def test_the_feedback_log_path_comes_from_the_environment(monkeypatch, tmp_path)
 def test_a_citation_opens_its_whole_document_at_the_quote(qa):
     from rag.app import open_document
 
-    page = open_document(qa, '["rivers.md", 2, 4, 10]')
+    page = open_document([qa], '["rivers.md", 2, 4, 10]')
     assert "<h2>Rivers &lt;b&gt;bold&lt;/b&gt;</h2>" in page
     assert '<span class="rag-pn">2</span> The <mark id="rag-here">Danube</mark> flows' in page
     for bad, message in [("nonsense", "That link does not name a document."), ('["x", "y", 1, 2]', "That link"),
                          ('["../../etc/passwd", 1, 0, 4]', "../../etc/passwd is not in this index.")]:
-        assert message in open_document(qa, bad) and "rag-here" not in open_document(qa, bad)
+        assert message in open_document([qa], bad) and "rag-here" not in open_document([qa], bad)
+
+
+def test_uploads_are_indexed_privately_and_answer_until_discarded(qa, tmp_path, monkeypatch):
+    from rag.app import YOURS, active, upload
+    from rag.uploads import discard
+
+    monkeypatch.setenv("RAG_UPLOADS", str(tmp_path / "uploads"))
+    first = tmp_path / "in" / "notes.txt"
+    first.parent.mkdir()
+    first.write_text("Notes\n\nThe meal allowance is 35 euros per day.\n", encoding="utf-8")
+    second = tmp_path / "in" / "other.md"
+    second.write_text("# Other\n\nThe office opens at nine in the morning.\n", encoding="utf-8")
+    mine, status, choice = upload(qa, [str(first)], None)
+    theirs, _, _ = upload(qa, [str(second)], None)
+    assert "Indexed 1 of your documents" in status and choice.value == YOURS
+    assert not first.exists()  # the upload cache keeps no copy
+    assert mine.folder != theirs.folder and mine.folder.parent == tmp_path / "uploads"
+    answer = active(qa, mine, YOURS).ask("What is the meal allowance?")
+    assert answer.answered and answer.citations[0].source == "notes.txt"
+    assert not active(qa, theirs, YOURS).ask("What is the meal allowance?").answered  # another session's files
+    assert active(qa, mine, "The page's documents") is qa  # the page's documents stay available
+    history, _, _ = respond(active(qa, mine, YOURS), "What is the meal allowance?", [], [], 3)
+    assert "35 euros per day" in history[1]["content"]
+    discard(mine)
+    assert not mine.folder.exists() and theirs.folder.exists()
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    ([], "no file was uploaded"),
+    ([("a.exe", b"x")], "a.exe is not a document this page reads; upload .docx, .htm"),
+    ([(f"f{i}.txt", b"x") for i in range(11)], "11 files were uploaded; the limit is 10: upload fewer at once"),
+    ([("empty.txt", b"   ")], "nothing in the uploaded files could be read as text"),
+])
+def test_uploads_over_the_limits_are_refused_with_the_limit(qa, tmp_path, monkeypatch, files, message):
+    from rag.app import upload
+
+    monkeypatch.setenv("RAG_UPLOADS", str(tmp_path / "uploads"))
+    paths = []
+    for name, data in files:
+        path = tmp_path / name
+        path.write_bytes(data)
+        paths.append(str(path))
+    previous = object()
+    kept, status, _ = upload(qa, paths, previous)
+    assert kept is previous and message in status and "Up to 10 files" in status
+    assert not list((tmp_path / "uploads").glob("rag-session-*"))  # nothing left behind

@@ -210,6 +210,25 @@ def test_browser_opens_the_source_at_its_quote_and_copies_plain_text(app_url, br
     context.close()
 
 
+def test_browser_upload_and_ask_about_the_uploaded_file(app_url, browser, tmp_path):
+    notes = tmp_path / "travel-policy.md"
+    notes.write_text("# Travel policy\n\nStaff travelling abroad receive a meal allowance of 35 euros per day.\n\n"
+                     "Train travel is booked in standard class.\n", encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url)
+    page.get_by_text("Your documents").first.click()
+    page.locator("input[type=file]").set_input_files(str(notes))
+    page.get_by_text("Indexed 1 of your documents").wait_for(timeout=90_000)
+    answer = _ask(page, "How much is the meal allowance?", 0)
+    assert "35 euros per day" in answer and "travel-policy.md" in answer
+    page.screenshot(path=str(ARTIFACTS / "chat-upload.png"), full_page=True)
+    other = browser.new_page(viewport={"width": 1280, "height": 900})  # another visitor: the page's documents only
+    other.goto(app_url)
+    assert "travel-policy.md" not in _ask(other, "How much is the meal allowance?", 0)
+    other.close()
+    page.close()
+
+
 def test_browser_shows_the_quote_and_its_source(app_url, browser):
     if True:
         try:
