@@ -7,6 +7,7 @@ Thin by design: handlers call the library (`QA.ask`) and `rag.render`; nothing e
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import logging
 import os
@@ -68,6 +69,33 @@ def respond(qa: rag.QA, message: str, history: list[dict] | None, turns: list[di
                   "short_answer": answer.short_answer, "message": len(history) - 1,
                   "citation": f"{c.title}, {c.location} ({c.source})" if c else ""})
     return history, "", turns[-MAX_HISTORY_TURNS:]
+
+
+def undo(history: list[dict] | None, turns: list[dict] | None) -> tuple[list[dict], str, list[dict]]:
+    """Undo handler: take back the last question and its answer; the question returns to the box."""
+    history, turns = list(history or []), list(turns or [])
+    if len(history) < 2:
+        return history, "", turns
+    turns = [t for t in turns if t.get("message", -1) < len(history) - 2]
+    return history[:-2], html.unescape(_text(history[-2].get("content"))), turns
+
+
+def _text(content) -> str:
+    """A chat message's text, whether the page sent it as a string or as a list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or "")
+    if isinstance(content, list):
+        return "".join(_text(part) for part in content)
+    return ""
+
+
+def retry(qa: rag.QA, history: list[dict] | None, turns: list[dict] | None,
+          sources: float = 3) -> tuple[list[dict], str, list[dict]]:
+    """Retry handler: ask the last question again (with the conversation before it)."""
+    history, question, turns = undo(history, turns)
+    return respond(qa, question, history, turns, sources) if question else (history, "", turns)
 
 
 def vote(turns: list[dict] | None, message: int, liked: bool | str, path: str | Path | None = None) -> dict | None:
@@ -217,6 +245,10 @@ def build_demo(qa: rag.QA, *, feedback_log: str | None = None) -> gr.Blocks:
 
         chat.example_select(on_example, [chat, turns, sources, mine, choice], [chat, box, turns],
                             api_visibility="private")
+
+        chat.undo(undo, [chat, turns], [chat, box, turns], api_visibility="private")
+        chat.retry(lambda h, t, s, c, src: retry(active(qa, c, src), h, t, s), [chat, turns, sources, mine, choice],
+                   [chat, box, turns], api_visibility="private")
 
         def on_like(t: list[dict], data: gr.LikeData) -> None:
             vote(t, data.index if isinstance(data.index, int) else data.index[0], data.liked, feedback_log)

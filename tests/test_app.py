@@ -195,3 +195,16 @@ def test_uploads_over_the_limits_are_refused_with_the_limit(qa, tmp_path, monkey
     kept, status, _ = upload(qa, paths, previous)
     assert kept is previous and message in status and "Up to 10 files" in status
     assert not list((tmp_path / "uploads").glob("rag-session-*"))  # nothing left behind
+
+
+def test_undo_takes_back_the_last_turn_and_retry_asks_it_again(qa):
+    from rag.app import retry, undo
+
+    history, _, turns = respond(qa, "Which river flows through ten countries?", [], [], 3)
+    history, _, turns = respond(qa, "Where does it <end>?", history, turns, 3)
+    undone, box, kept = undo(history, turns)
+    assert box == "Where does it <end>?" and undone == history[:2] and kept == turns[:1]
+    again, box, turns_again = retry(qa, history, turns, 3)
+    assert box == "" and again[:2] == history[:2] and len(again) == 4 and again[3] == history[3]
+    assert turns_again == turns
+    assert undo([], []) == ([], "", [])

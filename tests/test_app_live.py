@@ -154,6 +154,10 @@ def test_browser_follow_up_decline_and_feedback(app_url, browser):
     assert page.locator(".rag-declined mark").count() == 0  # nothing in a decline looks like an answer
     page.screenshot(path=str(ARTIFACTS / "chat-decline.png"), full_page=True)
 
+    page.get_by_role("button", name="Undo", exact=True).last.click()  # take the decline back
+    page.locator(".rag-declined").wait_for(state="detached", timeout=20_000)
+    assert page.get_by_placeholder("Ask a question about the documents").input_value() == \
+        "Who won the 2022 FIFA World Cup?"
     page.get_by_role("button", name="Like", exact=True).first.click()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not (FEEDBACK.exists() and FEEDBACK.read_text(encoding="utf-8")):
