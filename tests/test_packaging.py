@@ -56,3 +56,15 @@ def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # what an install without the extra looks like
     with pytest.raises(rag.RagError, match=r"plots need matplotlib: pip install 'rag-quotes\[plots\]'"):
         evaluate.plot({"ranks": {}}, tmp_path / "p.png")
+
+
+def test_the_space_front_matter_names_and_preloads_the_model_the_index_uses():
+    import json
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    front = text.split("---\n")[1]
+    model = json.loads((ROOT / "embeddings" / "manifest.json").read_text(encoding="utf-8"))["model"]
+    reader = json.loads((ROOT / "rag" / "models" / "reader" / "config.json").read_text(encoding="utf-8"))
+    assert f"models:\n  - {model}\n" in front and f"preload_from_hub:\n  - {model}\n" in front
+    assert reader["base_model"] == model  # the reader's base comes from the same preloaded model
+    assert "app_file: app.py" in front
