@@ -1,9 +1,14 @@
 """Load test: concurrent gradio_client clients against the chat app's /ask endpoint on localhost.
 
     python benchmarks/load_test.py [--clients 20] [--questions 50] [--url http://127.0.0.1:7860/]
+                                   [--out results.json]
 
 Without --url it starts `app.py` on a free loopback port and stops it afterwards. Every request
 is bounded (--timeout), and so is the whole run (--deadline); only 127.0.0.1 is ever contacted.
+Every second request carries a history (the client's previous question and answer), as a chat's
+follow-ups do. The app's resident memory (RSS, from /proc) is sampled as requests complete: the
+report gives it after the first tenth of the requests (warm) and at the end, and the growth per
+request over the second half (a leak shows as a steady slope; a cache filling up flattens).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=50, help="questions per client")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds allowed per request")
     parser.add_argument("--deadline", type=float, default=900.0, help="seconds allowed for the whole run")
+    parser.add_argument("--out", help="write the figures (and the RSS samples) to this JSON file")
     args = parser.parse_args()
     if args.url and not args.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         raise SystemExit("the load test only targets this machine (127.0.0.1 / localhost)")
@@ -59,25 +65,36 @@ def main() -> None:
     proc, url = (None, args.url) if args.url else start_app()
     latencies: list[float] = []
     errors: list[str] = []
+    rss: list[tuple[int, int]] = []  # (requests done, app RSS in KB)
     lock = threading.Lock()
     stop_at = time.monotonic() + args.deadline
+    total = args.clients * args.questions
+    every = max(1, total // 200)
 
     def client_run(i: int) -> None:
         client = Client(url, verbose=False)
+        previous: dict | None = None
         for j in range(args.questions):
             if time.monotonic() > stop_at:
                 with lock:
                     errors.append("deadline reached")
                 return
             question = pool[(i * args.questions + j) % len(pool)]
+            history = [previous] if previous and j % 2 else []
             start = time.perf_counter()
             try:
-                job = client.submit(question, api_name="/ask")
+                job = client.submit(question, history, api_name="/ask")
                 data = job.result(timeout=args.timeout)
                 if data.get("question") != question:
                     raise ValueError(f"answer for another question: {data.get('question')!r}")
+                previous = {"question": question, "answer": data.get("answer", "")}
                 with lock:
                     latencies.append(time.perf_counter() - start)
+                    done = len(latencies)
+                if proc is not None and done % every == 0:
+                    sample = (done, app_rss_kb(proc.pid))
+                    with lock:
+                        rss.append(sample)
             except Exception as exc:  # every failure is counted, with its reason
                 with lock:
                     errors.append(f"{type(exc).__name__}: {exc}")
@@ -91,16 +108,40 @@ def main() -> None:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=30)
-    total = args.clients * args.questions
     ms = np.asarray(latencies) * 1000
-    print(f"{args.clients} clients x {args.questions} questions = {total} requests in {elapsed:.1f} s")
+    report = {"clients": args.clients, "questions_per_client": args.questions, "requests": total,
+              "with_history": "every second request", "seconds": round(elapsed, 1), "ok": len(latencies),
+              "errors": len(errors), "error_reasons": sorted(set(errors))[:5]}
+    print(f"{args.clients} clients x {args.questions} questions = {total} requests in {elapsed:.1f} s "
+          f"(every second one with a history)")
     print(f"ok {len(latencies)}, errors {len(errors)}")
     if len(ms):
-        print(f"latency p50 {np.percentile(ms, 50):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms, "
-              f"max {ms.max():.0f} ms; throughput {len(latencies) / elapsed:.1f} requests/s")
+        report.update(p50_ms=float(np.percentile(ms, 50)), p95_ms=float(np.percentile(ms, 95)),
+                      max_ms=float(ms.max()), requests_per_s=len(latencies) / elapsed)
+        print(f"latency p50 {report['p50_ms']:.0f} ms, p95 {report['p95_ms']:.0f} ms, "
+              f"max {report['max_ms']:.0f} ms; throughput {report['requests_per_s']:.1f} requests/s")
+    if len(rss) >= 4:
+        rss.sort()
+        warm = next(kb for done, kb in rss if done >= total // 10)
+        half = [(done, kb) for done, kb in rss if done >= total // 2]
+        slope = float(np.polyfit([d for d, _ in half], [kb for _, kb in half], 1)[0]) if len(half) >= 2 else None
+        report.update(rss_mb_warm=warm / 1024, rss_mb_end=rss[-1][1] / 1024, rss_kb_per_request_second_half=slope,
+                      rss_samples=rss)
+        print(f"app RSS {warm / 1024:.0f} MB after {total // 10} requests, {rss[-1][1] / 1024:.0f} MB at the end; "
+              f"second half: {slope:+.2f} KB per request")
     for reason in sorted(set(errors))[:5]:
         print(f"  error: {reason} (x{errors.count(reason)})")
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     sys.exit(1 if errors else 0)
+
+
+def app_rss_kb(pid: int) -> int:
+    """Resident memory of the app process, in KB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
 
 
 if __name__ == "__main__":
