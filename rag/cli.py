@@ -268,14 +268,16 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--index", default=None, help="index folder (default: the bundled embeddings/)")
     ask.add_argument("--model", default=None, help="model to embed questions (default: the index's)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question, one per line")
-    ask.add_argument("--reader", action="store_true", help="let the trained reader choose the quote and mark its "
-                                                            "short answer (experimental: see README, The reader)")
+    ask.add_argument("--reader", action=argparse.BooleanOptionalAction, default=True,
+                     help="the trained reader chooses the quote and marks its short answer (default); --no-reader: "
+                          "the sentence with the best evidence (faster, less accurate)")
     ask.set_defaults(run=_ask)
     ch = sub.add_parser("chat", help="a conversation on the terminal: follow-up questions are read in context")
     ch.add_argument("--index", default=None, help="index folder (default: the bundled embeddings/)")
     ch.add_argument("--model", default=None, help="model to embed questions (default: the index's)")
     ch.add_argument("--json", action="store_true", help="one JSON object per answer, one per line")
-    ch.add_argument("--reader", action="store_true", help="let the trained reader choose the quote")
+    ch.add_argument("--reader", action=argparse.BooleanOptionalAction, default=True,
+                    help="the trained reader chooses the quote (default); --no-reader: evidence alone")
     ch.set_defaults(run=_chat)
     ev = sub.add_parser("eval", help="evaluate on a SQuAD-format file (all paragraphs form one corpus)")
     ev.add_argument("file", help="SQuAD v1.1 JSON, e.g. ../shared/data/squad-dev-v1.1.json")
@@ -284,7 +286,8 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--model", default=None)
     ev.add_argument("--json", action="store_true", help="one JSON object with every number")
     ev.add_argument("--plot", metavar="PNG", help="write a plot of recall@k for each retrieval mode")
-    ev.add_argument("--reader", action="store_true", help="evaluate with the trained reader")
+    ev.add_argument("--reader", action=argparse.BooleanOptionalAction, default=True,
+                    help="evaluate with the trained reader (default); --no-reader: today's path without it")
     ev.add_argument("--follow-ups", dest="follow_ups", type=int, default=200, metavar="N",
                     help="also score N two-turn conversations made from the file (0: none; default 200)")
     ev.add_argument("--calibrate", action="store_true",

@@ -162,7 +162,7 @@ def _previous(out: Path | None) -> Index | None:
 
 
 def build(folder: str | Path, out: str | Path | None = None, *, model: str | Embedder | None = None,
-          progress: bool = False, store: str = "auto", incremental: bool = True, reader: ReaderOption = False) -> QA:
+          progress: bool = False, store: str = "auto", incremental: bool = True, reader: ReaderOption = True) -> QA:
     """Index every document under `folder` and return a QA over it; saved to `out` when given.
 
     If `out` already holds an index of the folder made with the same model, only new and changed
@@ -179,13 +179,14 @@ def build(folder: str | Path, out: str | Path | None = None, *, model: str | Emb
 
 
 def load(path: str | Path | None = None, *, model: str | Embedder | None = None,
-         rebuild: bool | None = None, progress: bool = False, reader: ReaderOption = False) -> QA:
+         rebuild: bool | None = None, progress: bool = False, reader: ReaderOption = True) -> QA:
     """Load a saved index (default: the bundled `embeddings/` index of `seeds/`).
 
     If its documents changed since it was built, it is rebuilt when `rebuild` is true (the default
     for the bundled index); otherwise it answers as it was built, with a RagWarning saying what changed
     and the command that updates it. An index built with another model raises StaleIndexError.
-    `reader`: False (the default: evidence alone), True (the bundled trained reader), or a reader folder.
+    `reader`: True (the default: the bundled trained reader), a reader folder or a loaded Reader, or
+    False (the sentence with the best evidence, as before the reader: faster, less accurate).
     """
     bundled = path is None
     path = Path(path) if path is not None else DEFAULT_INDEX

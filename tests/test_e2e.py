@@ -81,6 +81,35 @@ def test_out_of_scope_question_is_declined(case, seeds_answers, request):
     assert not answer.answered, answer.answer
 
 
+CONVERSATIONS = [json.loads(line)["turns"] for line in
+                 (ROOT / "benchmarks" / "seeds_conversations.jsonl").open(encoding="utf-8") if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def conversation_answers(seeds_qa) -> dict[int, list[rag.Answer]]:
+    """Each seeds conversation asked turn by turn, every turn with the answers before it as history."""
+    out = {}
+    for i, turns in enumerate(CONVERSATIONS):
+        history: list[rag.Answer] = []
+        for turn in turns:
+            history.append(seeds_qa.ask(turn["question"], history=history))
+        out[i] = history
+    return out
+
+
+@pytest.mark.parametrize(("conversation", "turn"), [(i, j) for i, turns in enumerate(CONVERSATIONS)
+                                                    for j in range(1, len(turns))],
+                         ids=lambda v: str(v))
+def test_a_follow_up_is_answered_in_its_conversation(conversation, turn, conversation_answers, request):
+    from rag.followups import turn_is_right
+
+    case = CONVERSATIONS[conversation][turn]
+    if case.get("known_failure"):
+        request.applymarker(pytest.mark.xfail(reason=case["known_failure"], strict=True))
+    answer = conversation_answers[conversation][turn]
+    assert turn_is_right(answer, case), (case["question"], answer.searched, answer.answer)
+
+
 LETTER = "001_550ab6adec92fdfa.txt"
 
 
