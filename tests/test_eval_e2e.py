@@ -21,7 +21,7 @@ SQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "squ
 def test_rag_eval_limit_200_gives_sane_numbers(tmp_path):
     plot = tmp_path / "recall.png"
     result = subprocess.run([sys.executable, "-m", "rag", "eval", str(SQUAD), "--limit", "200", "--index",
-                             str(tmp_path / "work"), "--json", "--plot", str(plot)],
+                             str(tmp_path / "work"), "--json", "--plot", str(plot), "--no-reader", "--follow-ups", "20"],
                             capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -40,3 +40,6 @@ def test_rag_eval_limit_200_gives_sane_numbers(tmp_path):
     assert everything["held_out_questions"] > 10 and everything["held_out_answered"] < 0.5
     assert report["latency_ms"]["ask"]["p50"] > 0
     assert plot.read_bytes()[:4] == b"\x89PNG"
+    follow = report["follow_ups"]["all"]
+    assert follow["conversations"] == 20 and follow["was_rewritten"] > 0.5
+    assert 0.0 < follow["original"] <= 1.0 and 0.0 <= follow["rewritten"] <= 1.0
