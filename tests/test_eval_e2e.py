@@ -21,7 +21,8 @@ SQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "squ
 def test_rag_eval_limit_200_gives_sane_numbers(tmp_path):
     plot = tmp_path / "recall.png"
     result = subprocess.run([sys.executable, "-m", "rag", "eval", str(SQUAD), "--limit", "200", "--index",
-                             str(tmp_path / "work"), "--json", "--plot", str(plot), "--no-reader", "--follow-ups", "20"],
+                             str(tmp_path / "work"), "--json", "--plot", str(plot), "--no-reader",
+                             "--follow-ups", "20"],
                             capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
