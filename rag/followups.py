@@ -22,8 +22,6 @@ from pathlib import Path
 from .conversation import _AUXILIARIES, _QUESTION_WORDS, _content, content_runs
 from .evaluate import Question, contains_answer
 
-PLURAL_HINTS = re.compile(r"s$")
-
 
 @dataclass(frozen=True)
 class FollowUp:
@@ -34,7 +32,7 @@ class FollowUp:
 
 def _pronoun_for(name: str, before: str, after: str) -> str:
     possessive = after.startswith(("'s", "’s"))
-    plural = bool(PLURAL_HINTS.search(name)) and not name.endswith("ss")
+    plural = name.endswith("s") and not name.endswith("ss")
     if possessive:
         return "their" if plural else "its"
     words = before.split()

@@ -62,19 +62,20 @@ def retrieve(index: Index, query: np.ndarray, question: str, *, k: int = 10,
     top_lexical = np.argpartition(-lexical, min(settings.candidates, n) - 1)[:settings.candidates]
     top_lexical = top_lexical[lexical[top_lexical] > 0]
     ids = np.unique(np.concatenate([dense_ids[:settings.candidates * 2], top_lexical]))
-    return score(index, query, lexical, ids, settings)[:k]
+    return score(index, query, lexical, ids, settings, k=k)
 
 
 def score(index: Index, query: np.ndarray, lexical: np.ndarray, ids: np.ndarray,
-          settings: RetrievalSettings = RetrievalSettings()) -> list[Hit]:
-    """The given passages as hits, best first; `lexical`: the question's BM25 score of every passage."""
+          settings: RetrievalSettings = RetrievalSettings(), *, k: int | None = None) -> list[Hit]:
+    """The best `k` (default: all) of the given passages as hits, best first; `lexical`: the question's
+    BM25 score of every passage."""
     ids = np.asarray(ids, dtype=np.int64)
     dense = dense_scores(index, query, ids)
     sentence = sentence_scores(index, query, ids)
     best_lexical = float(lexical.max()) or 1.0
     fused = (settings.dense_weight * dense + settings.lexical_weight * lexical[ids] / best_lexical
              + settings.sentence_weight * sentence)
-    order = np.argsort(-fused, kind="stable")
+    order = np.argsort(-fused, kind="stable")[:k]
     return [Hit(int(ids[i]), float(fused[i]), float(dense[i]), float(lexical[ids[i]]), float(sentence[i]))
             for i in order]
 
