@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 import rag
+from rag.building import build_index
 from rag.embedder import SentenceTransformerEmbedder
-from rag.index import build_index, save_index
+from rag.storage import save_index
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +45,7 @@ def main() -> None:
 
     # Build throughput vs raw encode of the same texts, alternating which runs first in each round.
     index = build_index(args.corpus, embedder)  # warm-up, and the texts a build embeds
-    if index.manifest["counts"]["windows"] != len(index.passages):
+    if index.manifest.counts["windows"] != len(index.passages):
         raise SystemExit("corpus has windowed paragraphs; this benchmark encodes whole paragraphs")
     texts = [p.text for p in index.passages] + [p.text[s:e] for p in index.passages for s, e in p.sentences]
     embedder.encode(texts)
@@ -58,7 +59,7 @@ def main() -> None:
             else:
                 embedder.encode(texts)
                 encode_times.append(time.perf_counter() - start)
-    n_texts = index.manifest["counts"]["windows"] + index.manifest["counts"]["sentences"]
+    n_texts = index.manifest.counts["windows"] + index.manifest.counts["sentences"]
 
     with tempfile.TemporaryDirectory() as tmp:
         save_index(index, tmp)

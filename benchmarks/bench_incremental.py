@@ -53,7 +53,7 @@ def main() -> None:
         started = time.perf_counter()
         qa = rag.build(folder, out, model=embedder, reader=False)
         full = time.perf_counter() - started
-        counts = qa.index.manifest["counts"]
+        counts = qa.index.manifest.counts
         print(f"full index: {counts['documents']} documents, {counts['passages']} passages, "
               f"{counts['windows'] + counts['sentences']} texts embedded in {full:.1f} s")
         incremental, alone, embedded = [], [], []

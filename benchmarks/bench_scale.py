@@ -26,11 +26,11 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+from rag.store import APPROXIMATE_ABOVE, FaissStore, choose_store
 
 from rag.chunking import split_sentences
 from rag.embedder import SentenceTransformerEmbedder
 from rag.index import build_index, save_index
-from rag.store import APPROXIMATE_ABOVE, FaissStore, choose_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,7 +91,7 @@ def main() -> None:
         index = build_index(folder, embedder, progress=True, store="flat")
         seconds = time.perf_counter() - started
         save_index(index, out)
-        counts = index.manifest["counts"]
+        counts = index.manifest.counts
         texts = counts["windows"] + counts["sentences"]
         disk = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 2**20
         print(f"corpus: {counts['documents']:,} documents, {paragraphs:,} paragraphs written, "

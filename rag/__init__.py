@@ -10,9 +10,10 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "QA": "pipeline", "load": "pipeline", "build": "pipeline", "Reader": "reader", "Answer": "answer",
-    "Alternative": "answer", "Citation": "answer", "AnswerSettings": "answer", "Passage": "chunking",
-    "RetrievalSettings": "retrieval", "Embedder": "embedder", "SentenceTransformerEmbedder": "embedder",
+    "QA": "pipeline", "load": "pipeline", "build": "pipeline", "refresh": "pipeline", "Reader": "reader",
+    "Answer": "answer", "Alternative": "answer", "Citation": "answer", "AnswerSettings": "settings",
+    "Passage": "chunking",
+    "RetrievalSettings": "settings", "Embedder": "embedder", "SentenceTransformerEmbedder": "embedder",
     "DEFAULT_MODEL": "embedder", "RagError": "errors", "RagWarning": "errors", "IndexNotFoundError": "errors",
     "CorruptIndexError": "errors", "StaleIndexError": "errors", "ModelLoadError": "errors", "CorpusError": "errors",
     "IndexLockedError": "errors", "IndexWriteError": "errors",

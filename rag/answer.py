@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -10,42 +11,10 @@ import numpy as np
 from .chunking import Passage
 from .index import Index
 from .reader import Reader, ReaderPassage
-from .retrieval import Hit
+from .retrieval import Hit, Retrieved
+from .settings import AnswerSettings
 
 NOT_ANSWERED = "The documents don't say: no passage answers this question closely enough."
-
-
-@dataclass(frozen=True)
-class AnswerSettings:
-    """How the answer sentence is chosen and when to decline. Weights and threshold were tuned on the
-    even-numbered articles of SQuAD-open (see README "Evaluation")."""
-
-    passages: int = 3  # top passages whose sentences compete for the answer
-    citations: int = 3  # passages cited at most (the answer's first; others only with enough evidence)
-    alternatives: int = 3
-    # A sentence's evidence: its own cosine with the question, plus its passage's fused retrieval
-    # score, plus the share of the question's words (idf-weighted) it contains.
-    sentence_weight: float = 1.0
-    passage_weight: float = 1.0
-    overlap_weight: float = 1.0
-    # The answer is the sentence with the most evidence plus this weight times the share of the
-    # question's words found in it or the sentence before it (which its pronouns often refer to).
-    # Used to choose only: it raised answer accuracy but blurred the line between answerable and not.
-    context_weight: float = 1.0
-    # Declined when no competing sentence has this much evidence. Chosen on SQuAD-open's tuning split
-    # (rag.evaluate.DECLINED_TARGET): the lowest threshold that declines 90% of the questions about
-    # articles left out of the index; it answers 97% of the in-corpus tuning questions.
-    threshold: float = 2.091
-    temperature: float = 0.15  # spread of the confidence curve around the threshold
-    # With the reader (the default): it reads the top `reader_passages` passages, and the answer is the
-    # sentence it scores highest. Declined when the reader's calibrated confidence is below
-    # `reader_threshold`, chosen on SQuAD-open's tuning split by the same rule as `threshold`.
-    reader_passages: int = 3
-    reader_threshold: float | None = None  # None: the threshold stored with the reader
-    # Added to the reader's logit: this weight times the sentence's evidence rank (cosine, retrieval
-    # score, word overlap; what chooses without a reader). Chosen on SQuAD-open's tuning split
-    # (benchmarks/tune_reader.py).
-    reader_evidence_weight: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -128,17 +97,17 @@ def reader_inputs(index: Index, passages: list[Passage]) -> list[ReaderPassage]:
                           text_before(index, p)) for p in passages]
 
 
-def read(index: Index, reader: Reader, question: str, query: np.ndarray, hits: list[Hit],
+def read(index: Index, reader: Reader, question: str, query: np.ndarray, retrieved: Retrieved,
          settings: AnswerSettings = AnswerSettings()) -> Answer:
     """Let the reader score every sentence of the top passages and quote the one it ranks best (its
     logit plus `reader_evidence_weight` times the sentence's evidence rank, see `sentence_evidence`)."""
-    if not hits:
+    if not retrieved.hits:
         return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
-    hits = hits[:settings.reader_passages]
+    hits = retrieved.hits[:settings.reader_passages]
     passages = [index.passages[h.passage_id] for h in hits]
     reads = reader.read(question, reader_inputs(index, passages))
     if settings.reader_evidence_weight:
-        ranks = [rank for _, _, rank in sentence_evidence(index, question, query, hits, settings)]
+        ranks = [rank for _, _, rank in sentence_evidence(index, retrieved.terms, query, hits, settings)]
         reads = [replace(r, logit=r.logit + settings.reader_evidence_weight * float(ranks[r.passage][r.sentence]))
                  for r in reads]
     reads.sort(key=lambda r: -r.logit)
@@ -174,11 +143,10 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, hits: l
                   short_answer=answer[start:end], answer_span=(start, end))
 
 
-def sentence_evidence(index: Index, question: str, query: np.ndarray, hits: list[Hit],
+def sentence_evidence(index: Index, terms: Mapping[str, float], query: np.ndarray, hits: list[Hit],
                       settings: AnswerSettings = AnswerSettings()) -> list[tuple[Hit, np.ndarray, np.ndarray]]:
     """For each hit, its sentences' evidence (cosine + passage score + idf-weighted word overlap: what
     declines without a reader) and rank (evidence + overlap with the sentence before: what chooses)."""
-    terms = index.bm25.query_weights(question)
     total = sum(terms.values()) or 1.0
     out = []
     for hit in hits:
@@ -196,17 +164,18 @@ def sentence_evidence(index: Index, question: str, query: np.ndarray, hits: list
     return out
 
 
-def extract(index: Index, question: str, query: np.ndarray, hits: list[Hit],
+def extract(index: Index, question: str, query: np.ndarray, retrieved: Retrieved,
             settings: AnswerSettings = AnswerSettings()) -> Answer:
     """Without a reader: score each sentence of the top passages against the question by its evidence
     (cosine, passage score, word overlap) and quote the best one."""
+    hits = retrieved.hits
     if not hits:
         return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
     candidates: list[_Candidate] = []
     best_per_passage: dict[int, _Candidate] = {}
     competing = {hit.passage_id for hit in hits[:settings.passages]}
     considered = hits[:max(settings.passages, settings.citations)]
-    for hit, scores, ranks in sentence_evidence(index, question, query, considered, settings):
+    for hit, scores, ranks in sentence_evidence(index, retrieved.terms, query, considered, settings):
         for j, (score, rank) in enumerate(zip(scores, ranks)):
             candidate = _Candidate(hit.passage_id, j, float(score), float(rank))
             if hit.passage_id in competing:

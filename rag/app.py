@@ -19,9 +19,8 @@ from starlette.middleware import Middleware
 
 import rag
 
-from . import feedback
+from . import bundled, feedback
 from .documents import read_examples
-from .index import corpus_folder
 from .pipeline import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS
 from .render import render_answer, render_document, render_problem
 from .uploads import LIMITS, SUFFIXES, TTL_SECONDS, Collection, discard, index_uploads
@@ -184,7 +183,7 @@ SCROLL_TO_QUOTE = """() => { setTimeout(() => { const here = document.getElement
 
 def examples_for(qa: rag.QA) -> list[str]:
     if qa.index.path is not None:
-        listed = read_examples(corpus_folder(qa.index.path, qa.index.manifest))
+        listed = read_examples(qa.index.manifest.corpus_folder(qa.index.path))
         if listed:
             return listed[:5]
     return [f"What does “{title}” say?" for title in list(qa.titles.values())[:3]]
@@ -280,7 +279,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def serve(index: str | None = None, port: int | None = None, *, feedback_log: str | None = None) -> None:
     """Load the index (default: $RAG_INDEX, else the bundled one) and serve the chat page on `port`."""
-    qa = rag.load(index or os.environ.get("RAG_INDEX"))
+    qa = bundled.open_index(index or os.environ.get("RAG_INDEX"))
     port = port or int(os.environ.get("GRADIO_SERVER_PORT", 7860))
     demo = build_demo(qa, feedback_log=feedback_log)
     # The model is CPU-bound: a few workers use both cores; the queue holds the rest rather than refusing.

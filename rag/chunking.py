@@ -110,7 +110,7 @@ def _continues(previous: str, line: str) -> bool:
     return _starts_lower(line) or previous.endswith(_JOINERS)
 
 
-def split_paragraphs(raw: str) -> list[Paragraph]:
+def split_paragraphs(raw: str, language: str = "en") -> list[Paragraph]:
     """Paragraphs on blank lines, and on single newlines where a file writes one paragraph a line."""
     units: list[list[int]] = []  # [start, end] raw spans
     for block in _blocks(raw):
@@ -133,7 +133,7 @@ def split_paragraphs(raw: str) -> list[Paragraph]:
             cleaned.append(text)
             spans.append((s, e))
             headings.append(cleaning.is_markdown_heading(raw[s:e]))
-    roles = cleaning.classify(cleaned, headings)
+    roles = cleaning.classify(cleaned, headings, language)
     return [Paragraph(n, s, e, text, role)
             for n, ((s, e), text, role) in enumerate(zip(spans, cleaned, roles), start=1)]
 
@@ -209,7 +209,7 @@ def _labels(paragraphs: Sequence[Paragraph]) -> dict[int, str]:
 def chunk_document(doc: Document, count_tokens: TokenCounter, settings: ChunkSettings,
                    first_id: int = 0) -> tuple[str, list[Passage], list[list[Span]]]:
     """(title, passages, windows per passage) for one document. Only body paragraphs become passages."""
-    paragraphs = split_paragraphs(doc.text)
+    paragraphs = split_paragraphs(doc.text, settings.language)
     title = doc.title or cleaning.derive_title([p.text for p in paragraphs], [p.role for p in paragraphs],
                                                doc.source)
     body = [p for p in paragraphs if p.role == cleaning.BODY]

@@ -14,6 +14,9 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from .language import Language
+from .language import language as find_language
+
 # Every pattern below stops at its own delimiter (no ".*" across the paragraph), so that cleaning is
 # linear in the text's length: "[" * 50,000 or "*a " * 10**6 cost no more than prose of that size.
 _SCRIPT_OPEN = re.compile(r"<(script|style)\b[^<>]*>", re.IGNORECASE)
@@ -39,18 +42,6 @@ _SPACE = re.compile(r"\s+")
 
 _TERMINAL = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _WORD = re.compile(r"\w+")
-_CHROME = re.compile(
-    r"\b(share this|subscribe|newsletter|sign up|follow us|cookies?|all rights reserved|privacy policy|"
-    r"terms of (use|service)|click here|read more|site search|recent posts|social media|"
-    r"enter your email|skip to (main )?content|back to top|related (posts|articles))\b",
-    re.IGNORECASE,
-)
-_SALUTATION = re.compile(r"^(dear|to whom it may concern)\b", re.IGNORECASE)
-_VALEDICTION = re.compile(
-    r"^(yours (sincerely|faithfully|truly|ever)|kind regards|best regards|warm regards|best wishes|"
-    r"with best wishes|regards|sincerely)\b[,.!]?", re.IGNORECASE)
-_SIGNATURE = re.compile(r"\bsignature\b|\bsigned\b", re.IGNORECASE)
-
 # Records: short lines that state a fact without being sentences. A table row as the loaders write it
 # ("Meal allowance | 35 euros per day") and a key-value line ("Saturday: 10am to 2pm").
 _TABLE_ROW = re.compile(r"\S \| \S")
@@ -155,8 +146,11 @@ def has_words(text: str) -> bool:
     return bool(_WORD.search(text))
 
 
-def classify(paragraphs: Sequence[str], headings: Sequence[bool] | None = None) -> list[str]:
-    """The role of each cleaned paragraph of one document (see module docstring)."""
+def classify(paragraphs: Sequence[str], headings: Sequence[bool] | None = None,
+             language: str | Language = "en") -> list[str]:
+    """The role of each cleaned paragraph of one document (see module docstring); `language` gives the
+    page-furniture and letter patterns."""
+    lang = find_language(language)
     headings = headings or [False] * len(paragraphs)
     counts = Counter(_SPACE.sub(" ", p.casefold()) for p in paragraphs)
     roles: list[str] = []
@@ -164,15 +158,15 @@ def classify(paragraphs: Sequence[str], headings: Sequence[bool] | None = None) 
     signing_off = False
     for text, markdown_heading in zip(paragraphs, headings):
         words = word_count(text)
-        if signing_off and (words < 15 or _SIGNATURE.search(text)):
+        if signing_off and (words < 15 or lang.signature.search(text)):
             roles.append(BOILERPLATE)
             continue
         signing_off = False
         if counts[text.casefold()] > 1 and words <= 12:
             roles.append(BOILERPLATE)  # a running page header or footer
-        elif words <= 25 and _CHROME.search(text) or words <= 8 and _SALUTATION.match(text):
+        elif words <= 25 and lang.chrome.search(text) or words <= 8 and lang.salutation.match(text):
             roles.append(BOILERPLATE)
-        elif words <= 6 and _VALEDICTION.match(text):
+        elif words <= 6 and lang.valediction.match(text):
             roles.append(BOILERPLATE)
             signing_off = True
         elif not markdown_heading and records[len(roles)]:

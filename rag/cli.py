@@ -63,14 +63,14 @@ def _read_questions(args: argparse.Namespace) -> list[str]:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from . import pipeline
+    from . import bundled, pipeline
 
     try:
         questions = [pipeline.clean_question(q) for q in _read_questions(args)]
     except ValueError as exc:
         print(f"rag ask: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    qa = pipeline.load(args.index, model=args.model, reader=args.reader)
+    qa = bundled.open_index(args.index, model=args.model, reader=args.reader)
     for answer in qa.ask_many(questions):
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
@@ -81,9 +81,9 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _chat(args: argparse.Namespace) -> int:
     """An interactive conversation: follow-ups are read in the context of the earlier turns."""
-    from . import pipeline
+    from . import bundled
 
-    qa = pipeline.load(args.index, model=args.model, reader=args.reader)
+    qa = bundled.open_index(args.index, model=args.model, reader=args.reader)
     interactive = sys.stdin.isatty()
     if interactive:
         print("Ask about the documents. A follow-up (\"And what about …?\", \"When did it …?\") is read with "
@@ -114,24 +114,32 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _index(args: argparse.Namespace) -> int:
-    from . import pipeline
+    from . import bundled, pipeline
+    from .language import language
+    from .stores import parse_store
 
-    folder = Path(args.folder) if args.folder else pipeline.DEFAULT_CORPUS
-    out = Path(args.out) if args.out else (pipeline.DEFAULT_INDEX if args.folder is None else folder / ".rag-index")
+    folder = Path(args.folder) if args.folder else bundled.DEFAULT_CORPUS
+    out = Path(args.out) if args.out else (bundled.DEFAULT_INDEX if args.folder is None else folder / ".rag-index")
+    try:
+        language(args.language)
+        parse_store(args.store)
+    except ValueError as exc:
+        print(f"rag index: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     qa = pipeline.build(folder, out, model=args.model, progress=not args.quiet, store=args.store,
-                        incremental=not args.full, reader=False)
+                        incremental=not args.full, reader=False, language=args.language, workers=args.workers)
     manifest, changes = qa.index.manifest, qa.index.changes
-    counts = manifest["counts"]
+    counts = manifest.counts
     print(f"documents: {len(changes['added'])} added, {len(changes['updated'])} updated, "
           f"{len(changes['removed'])} removed, {len(changes['unchanged'])} unchanged; "
-          f"{changes['embedded_texts']} texts embedded in {manifest['build_seconds']:.1f} s")
+          f"{changes['embedded_texts']} texts embedded in {manifest.build_seconds:.1f} s")
     for kind in ("added", "updated", "removed"):
         for source in changes[kind][:20]:
             print(f"  {kind}: {printable(source)}")
-    if manifest["skipped"]:
-        print(f"  skipped (see the warnings above): {len(manifest['skipped'])} file(s)")
+    if manifest.skipped:
+        print(f"  skipped (see the warnings above): {len(manifest.skipped)} file(s)")
     print(f"indexed {counts['documents']} documents, {counts['passages']} passages, {counts['sentences']} "
-          f"sentences from {folder} into {out} ({manifest['store']})")
+          f"sentences from {folder} into {out} ({manifest.store}, {language(manifest.language).name})")
     return 0
 
 
@@ -148,7 +156,7 @@ def _eval(args: argparse.Namespace) -> int:
     index_dir = workdir / "index"
     try:
         # An index built by an older rag is rebuilt: an evaluation measures this rag's chunking.
-        qa = pipeline.load(index_dir, model=args.model, reader=args.reader, rebuild=True, progress=not args.json)
+        qa = pipeline.refresh(index_dir, model=args.model, reader=args.reader, progress=not args.json)
     except RagError:
         qa = pipeline.build(workdir / "corpus", index_dir, model=args.model, progress=not args.json,
                             reader=args.reader)
@@ -258,9 +266,13 @@ def parser() -> argparse.ArgumentParser:
     idx.add_argument("--model", default=None, help="sentence-transformers model name or local folder")
     idx.add_argument("--quiet", action="store_true", help="no progress bar")
     idx.add_argument("--full", action="store_true", help="embed every document again, even unchanged ones")
-    idx.add_argument("--store", choices=("auto", "flat", "hnsw"), default="auto",
-                     help="exact (flat) or approximate (hnsw) vector search; auto: approximate above "
-                          "50,000 vectors")
+    idx.add_argument("--store", default="faiss", metavar="STORE",
+                     help="where the vectors go: faiss (default; exact, an HNSW graph above 50,000 vectors), "
+                          "faiss:flat, faiss:hnsw, milvus (a Milvus Lite file in the index folder), "
+                          "milvus:http://HOST:19530 (a Milvus server; token from $MILVUS_TOKEN)")
+    idx.add_argument("--language", default="en", help="the documents' language: en (default), fr, de")
+    idx.add_argument("--workers", type=int, default=0, metavar="N",
+                     help="embed with N Ray workers (pip install 'rag-quotes[ray]'; RAY_ADDRESS for a cluster)")
     idx.set_defaults(run=_index)
     ask = sub.add_parser("ask", help="ask one or more questions")
     ask.add_argument("questions", nargs="*", metavar="QUESTION")

@@ -259,12 +259,13 @@ def _ranks(qa, question: str, vector: np.ndarray, gold: int | None, k: int) -> d
     from .retrieval import retrieve
 
     index = qa.index
-    hits = retrieve(index, vector, question, k=k, settings=qa.retrieval)
+    hits = retrieve(index, vector, question, k=k, settings=qa.retrieval).hits
     lexical = index.bm25.scores(question)
-    dense = index.store.search(vector[None, :], len(index.store))[1][0]
+    found = index.store.search(vector[None, :], max(k * 20, 1000))[1][0]
+    dense = index.window_passage[[r for r in index.rows_of(found[found >= 0]) if r >= 0]]
     return {"hybrid": rank_of([h.passage_id for h in hits], gold),
             "bm25": rank_of(list(np.argsort(-lexical, kind="stable")[:k]), gold),
-            "dense": rank_of(list(dict.fromkeys(index.window_passage[dense].tolist()))[:k], gold)}
+            "dense": rank_of(list(dict.fromkeys(dense.tolist()))[:k], gold)}
 
 
 def _percentiles(seconds: Sequence[float]) -> dict[str, float]:
@@ -280,7 +281,7 @@ def evaluate(qa, questions: Sequence[Question], *, k: int = 20, progress: bool =
     tune split chooses. With a reader, its calibration is also refitted on the tune split."""
     from dataclasses import replace
 
-    from .index import subset
+    from .building import subset
 
     reader = qa.reader
     never_decline = replace(qa.answering, threshold=-np.inf, reader_threshold=0.0)
@@ -348,7 +349,7 @@ def evaluate(qa, questions: Sequence[Question], *, k: int = 20, progress: bool =
     return {
         "questions": len(questions),
         "passages": len(qa.index.passages),
-        "build_seconds": qa.index.manifest.get("build_seconds"),
+        "build_seconds": qa.index.manifest.build_seconds,
         "reader": None if reader is None else reader.name,
         "threshold": {"shipped": shipped, "chosen": threshold, "answers_95": answering},
         "calibration": calibration,

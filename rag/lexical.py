@@ -1,4 +1,4 @@
-"""Lexical retrieval: BM25 (bm25s) over the same passages, with stemming and stop words."""
+"""Lexical retrieval: BM25 (bm25s) over the same passages, with the language's stemmer and stop words."""
 
 from __future__ import annotations
 
@@ -8,25 +8,17 @@ import bm25s
 import numpy as np
 import Stemmer
 
-from .stopwords import ENGLISH
-
-# Numbers and ordinals answer "how many" and "when" questions: keep them searchable.
-_KEEP = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-         "fifteen", "twenty", "forty", "fifty", "sixty", "hundred", "first", "third", "last", "not", "no",
-         "never", "against", "without"}
-# Auxiliary verbs that questions are made of but the list lacks.
-_AUXILIARIES = {"did", "does", "doing", "done", "has", "having", "can", "could", "would", "should", "shall",
-                "will", "may", "might", "must", "s", "t"}
-STOP_WORDS = {"english": sorted((ENGLISH | _AUXILIARIES) - _KEEP)}
+from .language import Language
+from .language import language as find_language
 
 
 class BM25Index:
     """BM25 scores of every passage for a query. Rebuilt from passage texts on load (it is fast)."""
 
-    def __init__(self, texts: Sequence[str], *, language: str = "english", k1: float = 1.2, b: float = 0.75):
-        self.language = language
-        self._stemmer = Stemmer.Stemmer(language)
-        self._stopwords = STOP_WORDS.get(language, [])
+    def __init__(self, texts: Sequence[str], *, language: str | Language = "en", k1: float = 1.2, b: float = 0.75):
+        self.language = find_language(language)
+        self._stemmer = Stemmer.Stemmer(self.language.stemmer)
+        self._stopwords = sorted(self.language.stop_words)
         self._size = len(texts)
         tokens = bm25s.tokenize(list(texts), stopwords=self._stopwords, stemmer=self._stemmer.stemWords,
                                 show_progress=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
 from collections.abc import Iterable
@@ -11,30 +10,23 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import Answer, AnswerSettings, extract, read
+from .answer import Answer, extract, read
+from .building import build_index
 from .chunking import Passage
 from .cleaning import printable
 from .conversation import Turn, as_turns, rewrite
 from .embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
-from .errors import IndexNotFoundError, RagError, RagWarning, StaleIndexError
-from .index import (
-    Index,
-    build_index,
-    corpus_folder,
-    load_index,
-    read_manifest,
-    save_index,
-    stale_reasons,
-    writing,
-)
+from .errors import IndexWriteError, RagError, RagWarning, StaleIndexError
+from .index import Index
+from .manifest import read_manifest
 from .reader import DEFAULT_READER, Reader
-from .retrieval import RetrievalSettings, merge, retrieve, score
+from .retrieval import Retrieved, merge, retrieve, score
+from .settings import AnswerSettings, RetrievalSettings
+from .storage import load_index, save_index, writing
+from .stores import rebuild_option
 
 MAX_QUESTION_CHARS = 2000
 MAX_HISTORY_TURNS = 8  # a follow-up is rewritten from the last turns only
-_REPO = Path(__file__).resolve().parent.parent
-DEFAULT_INDEX = Path(os.environ.get("RAG_INDEX", _REPO / "embeddings"))
-DEFAULT_CORPUS = _REPO / "seeds"
 
 
 def clean_question(question: str) -> str:
@@ -93,15 +85,15 @@ class QA:
         if searched == cleaned:
             return self.ask_many([cleaned])[0]
         vector, literal = self.embedder.encode([searched, cleaned])
-        rankings = [retrieve(self.index, vector, searched, k=self._k, settings=self.retrieval),
-                    retrieve(self.index, literal, cleaned, k=self._k, settings=self.retrieval)]
+        rewritten = retrieve(self.index, vector, searched, k=self._k, settings=self.retrieval)
+        rankings = [rewritten.hits, retrieve(self.index, literal, cleaned, k=self._k, settings=self.retrieval).hits]
         quoted = self._passage_quoting(turns[-1].answer)
         if quoted is not None and rankings[0]:
             # A follow-up is most often about what was just quoted: its passage is read too, ranked first.
             (hit,) = score(self.index, vector, self.index.bm25.scores(searched), [quoted], self.retrieval)
             rankings.append([replace(hit, score=max(hit.score, rankings[0][0].score))])
-        hits = merge(*rankings, k=self._k)
-        return replace(self._answer(searched, vector, hits), question=cleaned, searched=searched)
+        retrieved = Retrieved(merge(*rankings, k=self._k), rewritten.terms)
+        return replace(self._answer(searched, vector, retrieved), question=cleaned, searched=searched)
 
     def _passage_quoting(self, quote: str) -> int | None:
         """The passage an earlier answer quoted (found by its words, then checked verbatim)."""
@@ -125,10 +117,10 @@ class QA:
     def _k(self) -> int:
         return max(self.answering.passages, self.answering.citations, self.answering.reader_passages)
 
-    def _answer(self, question: str, vector, hits) -> Answer:
+    def _answer(self, question: str, vector, retrieved: Retrieved) -> Answer:
         if self.reader is not None:
-            return read(self.index, self.reader, question, vector, hits, self.answering)
-        return extract(self.index, question, vector, hits, self.answering)
+            return read(self.index, self.reader, question, vector, retrieved, self.answering)
+        return extract(self.index, question, vector, retrieved, self.answering)
 
 
 def _embedder_for(model: str | Embedder | None, default: str) -> Embedder:
@@ -162,67 +154,83 @@ def _previous(out: Path | None) -> Index | None:
 
 
 def build(folder: str | Path, out: str | Path | None = None, *, model: str | Embedder | None = None,
-          progress: bool = False, store: str = "auto", incremental: bool = True, reader: ReaderOption = True) -> QA:
+          progress: bool = False, store: str = "faiss", incremental: bool = True, reader: ReaderOption = True,
+          language: str = "en", workers: int = 0) -> QA:
     """Index every document under `folder` and return a QA over it; saved to `out` when given.
 
     If `out` already holds an index of the folder made with the same model, only new and changed
     documents are embedded (`qa.index.changes` lists what changed); `incremental=False` redoes all.
+    `store`: where the vectors go (rag.stores: "faiss", "faiss:hnsw", "milvus", "milvus:http://HOST:19530").
+    `language`: the documents' language ("en", "fr", "de"). `workers`: embed with that many Ray workers
+    (rag.distributed; 0: in this process).
     """
     embedder = _embedder_for(model, DEFAULT_MODEL)
+    if workers:
+        from .distributed import RayEmbedder
+
+        embedder = RayEmbedder(embedder, workers)
+    options = {"progress": progress, "store": store, "language": language}
     if out is None:
-        return QA(build_index(folder, embedder, progress=progress, store=store), embedder, reader=_reader_for(reader))
+        index = build_index(folder, embedder, **options)
+        return QA(index, getattr(embedder, "local", embedder), reader=_reader_for(reader))
+    out = Path(out)
     with writing(out):  # one writer at a time: a second waits, then reuses what the first embedded
-        previous = _previous(Path(out)) if incremental else None
-        index = build_index(folder, embedder, progress=progress, previous=previous, store=store)
-        save_index(index, out)
-    return QA(index, embedder, reader=_reader_for(reader))
+        previous = _previous(out) if incremental else None
+        index = build_index(folder, embedder, previous=previous, out=out, **options)
+        try:
+            index = save_index(index, out)
+        except BaseException:
+            if previous is None or index.store is not previous.store:
+                index.store.drop()  # a collection nobody will read
+            raise
+        if previous is not None and index.store is not previous.store:
+            previous.store.drop()  # the collection the new manifest replaced (nothing, for FAISS)
+    return QA(index, getattr(embedder, "local", embedder), reader=_reader_for(reader))
 
 
 def load(path: str | Path | None = None, *, model: str | Embedder | None = None,
-         rebuild: bool | None = None, progress: bool = False, reader: ReaderOption = True) -> QA:
-    """Load a saved index (default: the bundled `embeddings/` index of `seeds/`).
-
-    If its documents changed since it was built, it is rebuilt when `rebuild` is true (the default
-    for the bundled index); otherwise it answers as it was built, with a RagWarning saying what changed
-    and the command that updates it. An index built with another model raises StaleIndexError.
+         reader: ReaderOption = True) -> QA:
+    """Load a saved index (default: the bundled `embeddings/` index of `seeds/`, see rag.bundled). If its
+    documents changed since it was built, it answers as it was built, with a RagWarning saying what changed
+    and the command that updates it (`refresh` rebuilds it first). An index built with another model
+    raises StaleIndexError.
     `reader`: True (the default: the bundled trained reader), a reader folder or a loaded Reader, or
     False (the sentence with the best evidence, as before the reader: faster, less accurate).
     """
-    bundled = path is None
-    path = Path(path) if path is not None else DEFAULT_INDEX
-    rebuild = bundled if rebuild is None else rebuild
-    if bundled and not (path / "manifest.json").exists():
-        if not DEFAULT_CORPUS.is_dir():
-            raise IndexNotFoundError(
-                f"no index given, and this installation has no bundled example (seeds/ and embeddings/ come with "
-                f"the source repository, not with the package; looked in {path}). Index your documents with: "
-                "rag index FOLDER --out INDEX, then pass --index INDEX (rag.load(INDEX) in Python)")
-        return build(DEFAULT_CORPUS, path, model=model, progress=progress, reader=reader)
+    if path is None:
+        from .bundled import DEFAULT_INDEX as path
+    path = Path(path)
     manifest = read_manifest(path)
-    embedder = _embedder_for(model, manifest["model"])
-    corpus = DEFAULT_CORPUS if bundled else corpus_folder(path, manifest)
-    fix = (f"rag index {corpus} --out {path}" + (f" --model {embedder.name}" if embedder.name != DEFAULT_MODEL else ""))
-    if bundled and corpus_folder(path, manifest).resolve() != DEFAULT_CORPUS.resolve():
-        warnings.warn(f"the bundled index at {path} names another corpus ({manifest['corpus']}); rebuilding it from "
-                      f"{DEFAULT_CORPUS}", RagWarning, stacklevel=2)
-        return build(DEFAULT_CORPUS, path, model=embedder, progress=progress, incremental=False, reader=reader)
-    reasons = stale_reasons(manifest, path, model=embedder.name, max_tokens=embedder.max_tokens, corpus=corpus)
-    if reasons and embedder.name != manifest["model"]:  # questions embedded by another model cannot be served
+    embedder = _embedder_for(model, manifest.model)
+    reasons = manifest.stale_reasons(path, model=embedder.name, max_tokens=embedder.max_tokens)
+    fix = manifest.rebuild_hint(path) + (f" --model {embedder.name}" if embedder.name != DEFAULT_MODEL else "")
+    if reasons and embedder.name != manifest.model:  # questions embedded by another model cannot be served
         raise StaleIndexError(f"index {str(path)!r} is stale: " + "; ".join(reasons) + f". Rebuild it with: {fix}")
-    if reasons and rebuild and corpus.is_dir():
-        warnings.warn(f"index {path} is stale ({'; '.join(reasons)}); rebuilding it", RagWarning, stacklevel=2)
-        previous = _previous(path)
-        index = build_index(corpus, embedder, progress=progress, previous=previous,
-                            store="hnsw" if manifest.get("store") == "faiss-hnsw-ip" else "auto")
-        try:
-            save_index(index, path)
-        except OSError as exc:
-            warnings.warn(f"could not save the rebuilt index to {path} ({exc}); using it in memory",
-                          RagWarning, stacklevel=2)
-        return QA(index, embedder, reader=_reader_for(reader))
     if reasons:  # as a search engine serves its last committed index until the next one is built
         warnings.warn(f"index {path} is out of date ({'; '.join(reasons)}); answering from it as it was "
                       f"built. Update it with: {fix}", RagWarning, stacklevel=2)
     index = load_index(path)
     index.bm25  # noqa: B018 - built now, so that the first question is not the slow one
     return QA(index, embedder, reader=_reader_for(reader))
+
+
+def refresh(path: str | Path, *, corpus: str | Path | None = None, model: str | Embedder | None = None,
+            progress: bool = False, reader: ReaderOption = True) -> QA:
+    """The index at `path`, first brought up to date with its corpus folder (or `corpus`) if the documents
+    changed: only new and changed documents are embedded. Used where rag owns the index (the bundled
+    example, `rag eval`); `load` never writes."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    embedder = _embedder_for(model, manifest.model)
+    corpus = Path(corpus) if corpus is not None else manifest.corpus_folder(path)
+    reasons = manifest.stale_reasons(path, model=embedder.name, max_tokens=embedder.max_tokens, corpus=corpus)
+    if not reasons or not corpus.is_dir():
+        return load(path, model=embedder, reader=reader)
+    warnings.warn(f"index {path} is stale ({'; '.join(reasons)}); rebuilding it", RagWarning, stacklevel=2)
+    try:
+        return build(corpus, path, model=embedder, progress=progress, store=rebuild_option(manifest.store),
+                     reader=reader, language=manifest.language)
+    except (OSError, IndexWriteError) as exc:  # a read-only installation: answer from a fresh index in memory
+        warnings.warn(f"could not save the rebuilt index to {path} ({exc}); using it in memory",
+                      RagWarning, stacklevel=2)
+        return build(corpus, model=embedder, progress=progress, reader=reader, language=manifest.language)

@@ -93,10 +93,11 @@ def _example(q: Question, passage, kind: str) -> Example:
 def build_examples(settings: TrainSettings, log) -> tuple[list[list[Example]], list[Question], object]:
     """Examples grouped by question for the sampled training articles, plus the validation questions
     and the index they are asked against."""
+    from .building import build_index
     from .embedder import SentenceTransformerEmbedder
     from .errors import RagError
-    from .index import build_index, load_index, save_index
     from .retrieval import retrieve
+    from .storage import load_index, save_index
 
     work = Path(settings.work)
     everything = load_squad(settings.squad, work / "all")
@@ -122,8 +123,7 @@ def build_examples(settings: TrainSettings, log) -> tuple[list[list[Example]], l
         index = load_index(index_dir)
         log(f"reusing the index of the sampled articles at {index_dir}")
     except RagError:
-        index = build_index(corpus, embedder, progress=True)
-        save_index(index, index_dir)
+        index = save_index(build_index(corpus, embedder, progress=True), index_dir)
     questions = [q for q in everything if q.source in set(chosen)]
     golds = gold_passages(index.passages, questions)
     train_q = [(q, g) for q, g in zip(questions, golds) if q.source not in validation_sources and g is not None]
@@ -138,7 +138,7 @@ def build_examples(settings: TrainSettings, log) -> tuple[list[list[Example]], l
 
     groups = []
     for (q, gold), vector in zip(tqdm(train_q, desc="Retrieving", unit="q"), vectors):
-        hits = retrieve(index, vector, q.text, k=30)
+        hits = retrieve(index, vector, q.text, k=30).hits
         group = [_example(q, index.passages[gold], "gold")]
         same = [h.passage_id for h in hits if h.passage_id != gold]
         if same:
@@ -218,7 +218,7 @@ def validate(reader: rd.Reader, questions: Sequence[Question], index, embedder, 
     vectors = embedder.encode([q.text for q in questions], batch_size=128)
     correct, em, f1 = [], [], []
     for q, vector in zip(questions, vectors):
-        hits = retrieve(index, vector, q.text, k=passages)
+        hits = retrieve(index, vector, q.text, k=passages).hits
         chosen = [index.passages[h.passage_id] for h in hits]
         reads = reader.read(q.text, [(p.title, p.text, p.sentences) for p in chosen])
         best = max(reads, key=lambda r: r.logit)

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates, fused by a weighted sum of scores.
+"""Hybrid retrieval: dense (the vector store) and lexical (BM25) candidates, fused by a weighted sum of scores.
 
 A passage's fused score is
     dense_weight * (best cosine of its windows)
@@ -11,18 +11,12 @@ half; see README "Evaluation". They replaced reciprocal-rank fusion (R@1 0.769 -
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from .index import Index, concat_ranges
-
-
-@dataclass(frozen=True)
-class RetrievalSettings:
-    candidates: int = 100  # taken from each retriever before fusion
-    dense_weight: float = 0.5
-    lexical_weight: float = 0.6
-    sentence_weight: float = 1.0
+from .settings import RetrievalSettings
 
 
 @dataclass(frozen=True)
@@ -34,6 +28,14 @@ class Hit:
     sentence: float  # best cosine similarity between the question and one of the passage's sentences
 
 
+class Retrieved(NamedTuple):
+    """What retrieval hands answering: the best passages, and the question's words with their weights
+    (idf; what word overlap is counted in)."""
+
+    hits: list[Hit]
+    terms: dict[str, float]
+
+
 def _max_by_group(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """max(values[s:e]) for each group, where `values` holds the groups back to back."""
     offsets = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
@@ -43,7 +45,7 @@ def _max_by_group(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> n
 def dense_scores(index: Index, query: np.ndarray, passage_ids: np.ndarray) -> np.ndarray:
     """Exact best window cosine for the given passages."""
     starts, ends = index.window_ranges(passage_ids)
-    return _max_by_group(index.store.vectors(concat_ranges(starts, ends)) @ query, starts, ends)
+    return _max_by_group(index.window_vectors(concat_ranges(starts, ends)) @ query, starts, ends)
 
 
 def sentence_scores(index: Index, query: np.ndarray, passage_ids: np.ndarray) -> np.ndarray:
@@ -53,16 +55,17 @@ def sentence_scores(index: Index, query: np.ndarray, passage_ids: np.ndarray) ->
 
 
 def retrieve(index: Index, query: np.ndarray, question: str, *, k: int = 10,
-             settings: RetrievalSettings = RetrievalSettings()) -> list[Hit]:
-    """The `k` best passages for a question whose unit vector is `query`."""
+             settings: RetrievalSettings = RetrievalSettings()) -> Retrieved:
+    """The `k` best passages for a question whose unit vector is `query`, and the question's terms."""
     n = len(index.passages)
-    _, rows = index.store.search(query[None, :], min(settings.candidates * 2, len(index.store)))
-    dense_ids = index.window_passage[rows[0][rows[0] >= 0]]
+    _, found = index.store.search(query[None, :], min(settings.candidates * 2, len(index.window_ids)))
+    rows = index.rows_of(found[0][found[0] >= 0])
+    dense_ids = index.window_passage[rows[rows >= 0]]
     lexical = index.bm25.scores(question)
     top_lexical = np.argpartition(-lexical, min(settings.candidates, n) - 1)[:settings.candidates]
     top_lexical = top_lexical[lexical[top_lexical] > 0]
     ids = np.unique(np.concatenate([dense_ids[:settings.candidates * 2], top_lexical]))
-    return score(index, query, lexical, ids, settings, k=k)
+    return Retrieved(score(index, query, lexical, ids, settings, k=k), index.bm25.query_weights(question))
 
 
 def score(index: Index, query: np.ndarray, lexical: np.ndarray, ids: np.ndarray,

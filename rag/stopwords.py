@@ -32,3 +32,44 @@ ENGLISH = frozenset({
     "which", "while", "whither", "who", "whoever", "whole", "whom", "whose", "why", "will", "with", "within",
     "without", "would", "yet", "you", "your", "yours", "yourself", "yourselves",
 })
+
+# French and German: common function words (articles, pronouns, prepositions, conjunctions, auxiliary
+# forms), written for rag from standard grammars.
+FRENCH = frozenset({
+    "a", "à", "afin", "ai", "aie", "aient", "aies", "ait", "alors", "as", "au", "aucun", "aucune", "aupres",
+    "auquel", "aussi", "autre", "autres", "aux", "auxquelles", "auxquels", "avaient", "avais", "avait", "avant",
+    "avec", "avez", "aviez", "avions", "avoir", "avons", "ayant", "c", "ça", "car", "ce", "ceci", "cela", "celle",
+    "celles", "celui", "cependant", "ces", "cet", "cette", "ceux", "chaque", "chez", "ci", "comme", "comment", "d",
+    "dans", "de", "des", "desquelles", "desquels", "dès", "donc", "dont", "du", "duquel", "elle", "elles", "en",
+    "encore", "entre", "es", "est", "et", "étaient", "étais", "était", "étant", "été", "êtes", "étiez", "étions",
+    "être", "eu", "eue", "eues", "eurent", "eus", "eut", "eux", "fait", "fut", "furent", "ici", "il", "ils", "j",
+    "je", "jusqu", "jusque", "l", "la", "laquelle", "le", "lequel", "les", "lesquelles", "lesquels", "leur",
+    "leurs", "lorsque", "lui", "m", "ma", "mais", "me", "même", "mêmes", "mes", "moi", "mon", "n", "ne", "ni",
+    "nos", "notre", "nous", "on", "ont", "or", "ou", "où", "par", "parce", "pas", "pendant", "peu", "peut", "plus",
+    "pour", "pourquoi", "qu", "quand", "que", "quel", "quelle", "quelles", "quels", "qui", "quoi", "s", "sa",
+    "sans", "se", "selon", "sera", "seront", "ses", "si", "sien", "sienne", "son", "sont", "sous", "sur", "t", "ta",
+    "te", "tes", "toi", "ton", "tous", "tout", "toute", "toutes", "très", "tu", "un", "une", "vers", "vos", "votre",
+    "vous", "y"
+})
+
+GERMAN = frozenset({
+    "aber", "alle", "allem", "allen", "aller", "alles", "als", "also", "am", "an", "ander", "andere", "anderem",
+    "anderen", "anderer", "anderes", "auch", "auf", "aus", "bei", "bin", "bis", "bist", "da", "damit", "dann",
+    "das", "dass", "dasselbe", "dazu", "dein", "deine", "deinem", "deinen", "deiner", "dem", "demselben", "den",
+    "denn", "denselben", "der", "derer", "derselbe", "derselben", "des", "desselben", "dessen", "dich", "die",
+    "dies", "diese", "dieselbe", "dieselben", "diesem", "diesen", "dieser", "dieses", "dir", "doch", "dort", "du",
+    "durch", "ein", "eine", "einem", "einen", "einer", "eines", "einig", "einige", "einigem", "einigen", "einiger",
+    "einiges", "einmal", "er", "es", "etwas", "euch", "euer", "eure", "eurem", "euren", "eurer", "eures", "für",
+    "gegen", "gewesen", "hab", "habe", "haben", "hat", "hatte", "hatten", "hier", "hin", "hinter", "ich", "ihm",
+    "ihn", "ihnen", "ihr", "ihre", "ihrem", "ihren", "ihrer", "ihres", "im", "in", "indem", "ins", "ist", "jede",
+    "jedem", "jeden", "jeder", "jedes", "jene", "jenem", "jenen", "jener", "jenes", "jetzt", "kann", "kein",
+    "keine", "keinem", "keinen", "keiner", "keines", "können", "könnte", "machen", "man", "manche", "manchem",
+    "manchen", "mancher", "manches", "mein", "meine", "meinem", "meinen", "meiner", "meines", "mich", "mir", "mit",
+    "muss", "musste", "nach", "nicht", "nichts", "noch", "nun", "nur", "ob", "oder", "ohne", "sehr", "sein",
+    "seine", "seinem", "seinen", "seiner", "seines", "selbst", "sich", "sie", "sind", "so", "solche", "solchem",
+    "solchen", "solcher", "solches", "soll", "sollte", "sondern", "sonst", "über", "um", "und", "uns", "unser",
+    "unsere", "unserem", "unseren", "unserer", "unseres", "unter", "viel", "vom", "von", "vor", "während", "war",
+    "waren", "warst", "was", "weg", "weil", "weiter", "welche", "welchem", "welchen", "welcher", "welches", "wenn",
+    "werde", "werden", "wie", "wieder", "will", "wir", "wird", "wirst", "wo", "wollen", "wollte", "würde", "würden",
+    "zu", "zum", "zur", "zwar", "zwischen"
+})

@@ -18,7 +18,7 @@ import pytest
 import rag
 from rag import cli, pipeline
 from rag.errors import CorruptIndexError, StaleIndexError
-from rag.index import load_index
+from rag.storage import load_index
 from tests.conftest import HashingEmbedder, write_corpus
 from tests.fixtures import make_pdf, make_scanned_pdf
 
@@ -48,7 +48,7 @@ def run(corpus: Path, out: Path, capsys) -> tuple[int, str, str]:
 
 def assert_intact(out: Path, embedder) -> None:
     index = load_index(out)
-    assert {"cats.txt", "rivers.md", "volcano.txt"} <= set(index.manifest["documents"])
+    assert {"cats.txt", "rivers.md", "volcano.txt"} <= set(index.manifest.documents)
     assert rag.QA(index, embedder).ask(QUESTION).answer == ANSWER
 
 
@@ -124,7 +124,7 @@ def test_unreadable_file_is_skipped_with_its_reason(indexed, embedder, capsys, n
     assert f"warning: {message}" in stderr
     assert "0 added, 0 updated, 0 removed, 3 unchanged" in stdout
     assert_intact(out, embedder)
-    assert name in load_index(out).manifest["skipped"]
+    assert name in load_index(out).manifest.skipped
 
 
 @pytest.mark.parametrize(("name", "data", "warning"), [
@@ -200,7 +200,7 @@ def test_a_symlink_to_a_file_outside_the_folder_is_never_read(indexed, embedder,
         assert (f"warning: {name}: skipped, it links outside the document folder (only files inside the folder "
                 "are read)") in stderr
     index = load_index(out)
-    assert "passwd.txt" not in index.manifest["documents"] and "inside.txt" in index.manifest["documents"]
+    assert "passwd.txt" not in index.manifest.documents and "inside.txt" in index.manifest.documents
     assert not any("superuser" in p.text for p in index.passages)
 
 
@@ -252,7 +252,7 @@ import sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
 import rag
-from rag import index as index_module
+from rag import storage as index_module
 from tests.conftest import HashingEmbedder
 
 def stall(folder):
@@ -281,10 +281,10 @@ def test_a_process_killed_in_the_middle_of_indexing_leaves_the_previous_index(in
     assert process.returncode == -signal.SIGKILL
     assert any(p.name.startswith(".tmp-") for p in out.iterdir())  # the half-written save is left behind
     assert_intact(out, embedder)
-    assert "harbour.txt" not in load_index(out).manifest["documents"]
+    assert "harbour.txt" not in load_index(out).manifest.documents
     rag.build(corpus, out, model=embedder, reader=False)  # the next save clears the leftovers
     assert not any(p.name.startswith(".tmp-") for p in out.iterdir())
-    assert "harbour.txt" in load_index(out).manifest["documents"]
+    assert "harbour.txt" in load_index(out).manifest.documents
 
 
 SLOW_WRITER = """
@@ -292,7 +292,7 @@ import sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
 import rag
-from rag import index as index_module
+from rag import storage as index_module
 from tests.conftest import HashingEmbedder
 
 real = index_module._fsync_tree
@@ -334,8 +334,8 @@ def test_two_writers_on_one_index_take_turns_and_the_index_is_whole(indexed, emb
     assert second.returncode == 0 and second.stdout.strip() == "ok"
     assert f"another rag process is writing the index at {out}; waiting for it to finish" in second.stderr
     assert_intact(out, embedder)
-    assert "harbour.txt" in load_index(out).manifest["documents"]
-    published = load_index(out).manifest["data"]
+    assert "harbour.txt" in load_index(out).manifest.documents
+    published = load_index(out).manifest.data
     assert [p.name for p in out.iterdir() if p.name.startswith((".tmp-", "data-"))] == [published]
 
 

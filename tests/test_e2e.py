@@ -34,8 +34,8 @@ def test_bundled_index_is_fresh_and_loads_without_rebuilding():
     with warnings.catch_warnings():
         warnings.simplefilter("error", rag.RagWarning)  # a rebuild would warn
         qa = rag.load()
-    assert qa.index.manifest["counts"]["documents"] == 5
-    assert qa.index.manifest["model"] == rag.DEFAULT_MODEL
+    assert qa.index.manifest.counts["documents"] == 5
+    assert qa.index.manifest.model == rag.DEFAULT_MODEL
 
 
 def test_example_question(seeds_qa):

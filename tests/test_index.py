@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 import rag
+from rag.building import build_index
 from rag.errors import CorruptIndexError, IndexNotFoundError, StaleIndexError
-from rag.index import build_index, load_index, save_index
+from rag.manifest import read_manifest
+from rag.storage import load_index, save_index
 from tests.conftest import HashingEmbedder
 
 
@@ -17,12 +19,12 @@ def test_save_load_round_trip_gives_the_same_answers(corpus, tmp_path, embedder)
     loaded = rag.load(out, model=embedder, reader=False)
     for question in ["How many countries does the Danube flow through?", "What is a group of cats called?"]:
         assert loaded.ask(question).to_dict() == built.ask(question).to_dict()
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["model"] == embedder.name and manifest["dimension"] == embedder.dimension
-    assert set(manifest["documents"]) == {"cats.txt", "rivers.md", "volcano.txt"}
-    assert manifest["corpus"] == "../docs"
-    assert sorted(os.listdir(out / manifest["data"])) == ["passages.jsonl", "sentences.npy", "vectors.faiss",
-                                                          "windows.npy"]
+    manifest = read_manifest(out)
+    assert manifest.model == embedder.name and manifest.dimension == embedder.dimension
+    assert set(manifest.documents) == {"cats.txt", "rivers.md", "volcano.txt"}
+    assert manifest.corpus == "../docs"
+    assert sorted(os.listdir(out / manifest.data)) == ["passages.jsonl", "sentences.npy", "vectors.faiss",
+                                                          "window_ids.npy", "windows.npy"]
 
 
 def test_index_files_hold_no_pickles(corpus, tmp_path, embedder):
@@ -80,7 +82,7 @@ def test_stale_index_is_rebuilt_when_asked(corpus, tmp_path, embedder):
     rag.build(corpus, out, model=embedder, reader=False)
     (corpus / "penguins.txt").write_text("Penguins live in the southern hemisphere and cannot fly.")
     with pytest.warns(rag.RagWarning, match="is stale .*penguins.txt.*rebuilding it"):
-        qa = rag.load(out, model=embedder, reader=False, rebuild=True)
+        qa = rag.refresh(out, model=embedder, reader=False)
     assert qa.ask("Where do penguins live?").citations[0].source == "penguins.txt"
     assert "penguins.txt" in rag.load(out, model=embedder, reader=False).titles  # saved, no longer stale
 
@@ -134,7 +136,7 @@ def test_one_flipped_byte_anywhere_in_the_data_is_caught_and_rag_index_repairs_i
 
 
 def test_a_reader_during_a_rewrite_loads_the_new_index_whole(corpus, tmp_path, embedder, monkeypatch):
-    from rag import index as index_module
+    from rag import storage as index_module
 
     out = tmp_path / "index"
     rag.build(corpus, out, model=embedder, reader=False)
@@ -143,7 +145,7 @@ def test_a_reader_during_a_rewrite_loads_the_new_index_whole(corpus, tmp_path, e
     calls = []
 
     def rewritten_meanwhile(path, manifest):
-        calls.append(manifest["data"])
+        calls.append(manifest.data)
         if len(calls) == 1:  # another process publishes a new index and removes this data folder
             monkeypatch.setattr(index_module, "_load_data", real)
             rag.build(corpus, out, model=embedder, reader=False)
@@ -211,7 +213,7 @@ def test_long_paragraphs_are_windowed(tmp_path):
     embedder = HashingEmbedder(max_tokens=30)
     index = build_index(folder, embedder)
     assert len(index.passages) == 1 and len(index.store) > 5
-    assert index.manifest["counts"]["windows"] == len(index.store)
+    assert index.manifest.counts["windows"] == len(index.store) == len(index.window_ids)
     # the last sentence is reachable although it is far past the model's limit
     qa = rag.QA(index, embedder)
     answer = qa.ask("What does sentence 39 talk about topic39?")
@@ -249,7 +251,7 @@ def test_incremental_reindex_embeds_only_new_and_changed_documents(corpus, tmp_p
     for question in ["Where does the Rhine rise?", "What is a group of cats called?", "Where do penguins live?",
                      "Where is Mount Etna?"]:
         assert again.ask(question).to_dict() == scratch.ask(question).to_dict()
-    assert load_index(out).manifest["documents"] == scratch.index.manifest["documents"]
+    assert load_index(out).manifest.documents == scratch.index.manifest.documents
 
 
 def test_index_command_prints_what_changed(corpus, tmp_path, embedder, monkeypatch, capsys):
@@ -271,23 +273,24 @@ def test_index_command_prints_what_changed(corpus, tmp_path, embedder, monkeypat
 def test_approximate_store_is_recorded_and_loads(corpus, tmp_path, embedder):
     out = tmp_path / "index"
     qa = rag.build(corpus, out, model=embedder, reader=False, store="hnsw")
-    assert qa.index.manifest["store"] == "faiss-hnsw-ip"
+    assert qa.index.manifest.store == "faiss:hnsw"
     loaded = load_index(out)
-    assert loaded.store.kind == "faiss-hnsw-ip" and loaded.manifest["store"] == "faiss-hnsw-ip"
-    exact = rag.build(corpus, tmp_path / "exact", model=embedder, reader=False, store="flat")
-    assert exact.index.manifest["store"] == "faiss-flat-ip"
+    assert loaded.store.uri == "faiss:hnsw" and loaded.manifest.store == "faiss:hnsw"
+    exact = rag.build(corpus, tmp_path / "exact", model=embedder, reader=False, store="faiss:flat")
+    assert exact.index.manifest.store == "faiss:flat"
     question = "How many countries does the Danube flow through?"
     assert rag.QA(loaded, embedder).ask(question).to_dict() == exact.ask(question).to_dict()
-    with pytest.raises(ValueError, match="unknown store 'ivf': use auto, flat or hnsw"):
+    with pytest.raises(ValueError, match=r"unknown store 'ivf': use faiss \(or faiss:flat, faiss:hnsw\), milvus "
+                                         r"\(or milvus:NAME.db, milvus:http://HOST:19530\)"):
         rag.build(corpus, model=embedder, reader=False, store="ivf")
 
 
 def test_the_bundled_index_is_only_ever_built_from_the_bundled_corpus(corpus, tmp_path, embedder, monkeypatch):
-    from rag import pipeline
+    from rag import bundled
 
     out = tmp_path / "embeddings"
-    monkeypatch.setattr(pipeline, "DEFAULT_INDEX", out)
-    monkeypatch.setattr(pipeline, "DEFAULT_CORPUS", corpus)
+    monkeypatch.setattr(bundled, "DEFAULT_INDEX", out)
+    monkeypatch.setattr(bundled, "DEFAULT_CORPUS", corpus)
     rag.build(corpus, out, model=embedder, reader=False)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -296,17 +299,17 @@ def test_the_bundled_index_is_only_ever_built_from_the_bundled_corpus(corpus, tm
     (out / "manifest.json").write_text(json.dumps({**manifest, "corpus": str(elsewhere)}))
     with pytest.warns(rag.RagWarning, match=rf"the bundled index at {out} names another corpus .*elsewhere.; "
                                             rf"rebuilding it from {corpus}"):
-        qa = rag.load(model=embedder, reader=False)
+        qa = bundled.load_bundled(model=embedder, reader=False)
     assert {p.source for p in qa.index.passages} == {"cats.txt", "rivers.md", "volcano.txt"}
 
 
 def test_an_installation_without_the_bundled_example_says_what_to_do(tmp_path, monkeypatch):
-    from rag import cli, pipeline
+    from rag import bundled, cli
 
-    monkeypatch.setattr(pipeline, "DEFAULT_INDEX", tmp_path / "site-packages" / "embeddings")
-    monkeypatch.setattr(pipeline, "DEFAULT_CORPUS", tmp_path / "site-packages" / "seeds")
+    monkeypatch.setattr(bundled, "DEFAULT_INDEX", tmp_path / "site-packages" / "embeddings")
+    monkeypatch.setattr(bundled, "DEFAULT_CORPUS", tmp_path / "site-packages" / "seeds")
     with pytest.raises(IndexNotFoundError) as error:
-        rag.load()
+        bundled.load_bundled()
     assert str(error.value) == (
         "no index given, and this installation has no bundled example (seeds/ and embeddings/ come with the source "
         f"repository, not with the package; looked in {tmp_path / 'site-packages' / 'embeddings'}). Index your "

@@ -5,6 +5,7 @@ import pytest
 
 import rag
 from rag import cli
+from rag.building import subset
 from rag.evaluate import (
     contains_answer,
     evaluate,
@@ -17,7 +18,6 @@ from rag.evaluate import (
     threshold_answering,
     threshold_declining,
 )
-from rag.index import subset
 from tests.conftest import write_corpus
 
 
@@ -127,7 +127,7 @@ def test_subset_reuses_vectors_and_keeps_answers(tmp_path, embedder):
     assert embedder.calls == calls  # nothing re-embedded
     assert {p.source for p in small.passages} == {"rivers.md", "volcano.txt"}
     assert [p.id for p in small.passages] == list(range(len(small.passages)))
-    assert small.manifest["counts"]["passages"] == len(small.passages)
+    assert small.manifest.counts["passages"] == len(small.passages)
     reduced = rag.QA(small, embedder)
     assert reduced.ask("Where does the Rhine rise?").answer == qa.ask("Where does the Rhine rise?").answer
     assert not reduced.ask("What is a group of cats called?").answered

@@ -66,7 +66,7 @@ def test_control_characters_are_removed_from_questions():
 def test_hybrid_retrieval_finds_lexical_and_dense_matches(qa):
     index = qa.index
     query = qa.embedder.encode(["Etna volcano Sicily"])[0]
-    hits = retrieve(index, query, "Etna volcano Sicily", k=3)
+    hits = retrieve(index, query, "Etna volcano Sicily", k=3).hits
     assert index.passages[hits[0].passage_id].source == "volcano.txt"
     assert hits[0].lexical > 0 and hits[0].dense > 0
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
@@ -78,6 +78,6 @@ def test_dense_scores_match_brute_force(qa):
     index = qa.index
     query = qa.embedder.encode(["cats sleep"])[0]
     ids = np.arange(len(index.passages))
-    brute = [max(float(v @ query) for v, p in zip(
-        index.store.index.reconstruct_n(0, len(index.store)), index.window_passage) if p == i) for i in ids]
+    vectors = index.store.fetch(index.window_ids)  # every window's vector, by its id
+    brute = [max(float(v @ query) for v, p in zip(vectors, index.window_passage) if p == i) for i in ids]
     assert np.allclose(dense_scores(index, query, ids), brute, atol=1e-6)

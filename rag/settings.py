@@ -1,0 +1,48 @@
+"""The settings that tune answering, side by side: how passages are retrieved and fused, and how the
+answer sentence is chosen and when to decline. Each default was chosen on SQuAD-open's tuning split
+(even-numbered articles) and reported on the other half; see README "Evaluation"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    candidates: int = 100  # taken from each retriever before fusion
+    dense_weight: float = 0.5
+    lexical_weight: float = 0.6
+    sentence_weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """How the answer sentence is chosen and when to decline. Weights and threshold were tuned on the
+    even-numbered articles of SQuAD-open (see README "Evaluation")."""
+
+    passages: int = 3  # top passages whose sentences compete for the answer
+    citations: int = 3  # passages cited at most (the answer's first; others only with enough evidence)
+    alternatives: int = 3
+    # A sentence's evidence: its own cosine with the question, plus its passage's fused retrieval
+    # score, plus the share of the question's words (idf-weighted) it contains.
+    sentence_weight: float = 1.0
+    passage_weight: float = 1.0
+    overlap_weight: float = 1.0
+    # The answer is the sentence with the most evidence plus this weight times the share of the
+    # question's words found in it or the sentence before it (which its pronouns often refer to).
+    # Used to choose only: it raised answer accuracy but blurred the line between answerable and not.
+    context_weight: float = 1.0
+    # Declined when no competing sentence has this much evidence. Chosen on SQuAD-open's tuning split
+    # (rag.evaluate.DECLINED_TARGET): the lowest threshold that declines 90% of the questions about
+    # articles left out of the index; it answers 97% of the in-corpus tuning questions.
+    threshold: float = 2.091
+    temperature: float = 0.15  # spread of the confidence curve around the threshold
+    # With the reader (the default): it reads the top `reader_passages` passages, and the answer is the
+    # sentence it scores highest. Declined when the reader's calibrated confidence is below
+    # `reader_threshold`, chosen on SQuAD-open's tuning split by the same rule as `threshold`.
+    reader_passages: int = 3
+    reader_threshold: float | None = None  # None: the threshold stored with the reader
+    # Added to the reader's logit: this weight times the sentence's evidence rank (cosine, retrieval
+    # score, word overlap; what chooses without a reader). Chosen on SQuAD-open's tuning split
+    # (benchmarks/tune_reader.py).
+    reader_evidence_weight: float = 2.0

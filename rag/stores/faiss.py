@@ -1,0 +1,125 @@
+"""The default store: FAISS in the index's data folder, exact (flat) or an approximate HNSW graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from ..errors import CorruptIndexError
+
+APPROXIMATE_ABOVE = 50_000  # vectors; above this, "auto" switches from exact to HNSW search
+HNSW_NEIGHBOURS = 32  # graph degree (M)
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128  # raised to k when more neighbours are asked for
+FILE = "vectors.faiss"
+
+
+def _graph(dimension: int) -> faiss.Index:
+    graph = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+    graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    return graph
+
+
+class FaissStore:
+    """Vectors under ids in a FAISS IndexIDMap2 over an inner-product index (vectors are unit length,
+    so inner product is cosine similarity). `mode`: flat, hnsw, or auto (flat until APPROXIMATE_ABOVE
+    vectors, then an HNSW graph, at `commit`)."""
+
+    in_data_folder = True
+
+    def __init__(self, index: faiss.IndexIDMap2, mode: str) -> None:
+        self.index, self.mode = index, mode
+        self.dimension = index.d
+
+    @classmethod
+    def empty(cls, dimension: int, mode: str = "auto") -> FaissStore:
+        inner = _graph(dimension) if mode == "hnsw" else faiss.IndexFlatIP(dimension)
+        return cls(faiss.IndexIDMap2(inner), mode)
+
+    @property
+    def approximate(self) -> bool:
+        return isinstance(self._inner, faiss.IndexHNSW)
+
+    @property
+    def _inner(self) -> faiss.Index:
+        return faiss.downcast_index(self.index.index)
+
+    @property
+    def uri(self) -> str:
+        """What the manifest records: the search it does now."""
+        return "faiss:hnsw" if self.approximate else "faiss:flat"
+
+    def ids(self) -> np.ndarray:
+        return faiss.vector_to_array(self.index.id_map).astype(np.int64)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        ids = np.asarray(ids, dtype=np.int64)
+        if not len(ids):
+            return
+        self.delete(ids[np.isin(ids, self.ids())])  # add replaces
+        self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+
+    def delete(self, ids: np.ndarray) -> None:
+        ids = np.asarray(ids, dtype=np.int64)
+        if not len(ids):
+            return
+        if not self.approximate:
+            self.index.remove_ids(ids)
+            return
+        # An HNSW graph cannot drop nodes: build it again from the vectors that stay.
+        keep = ~np.isin(self.ids(), ids)
+        kept_ids, kept = self.ids()[keep], self._inner.reconstruct_n(0, self.index.ntotal)[keep]
+        self.index = faiss.IndexIDMap2(_graph(self.dimension))
+        if len(kept_ids):
+            self.index.add_with_ids(kept, kept_ids)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = max(1, min(k, len(self)))
+        if self.approximate:
+            self._inner.hnsw.efSearch = max(HNSW_EF_SEARCH, k)
+        return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+
+    def fetch(self, ids: np.ndarray) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        try:
+            return self.index.reconstruct_batch(ids)
+        except RuntimeError:  # an id not stored: zeros for it
+            known = set(self.ids().tolist())
+            out = np.zeros((len(ids), self.dimension), dtype=np.float32)
+            for row, i in enumerate(ids.tolist()):
+                if i in known:
+                    out[row] = self.index.reconstruct(i)
+            return out
+
+    def commit(self) -> None:
+        if self.mode == "auto" and not self.approximate and len(self) > APPROXIMATE_ABOVE:
+            ids, vectors = self.ids(), self._inner.reconstruct_n(0, self.index.ntotal)
+            self.index = faiss.IndexIDMap2(_graph(self.dimension))
+            self.index.add_with_ids(vectors, ids)
+
+    def save(self, folder: Path) -> None:
+        # Written by Python, not by faiss.write_index: a full disk is then an OSError saying so.
+        with open(folder / FILE, "wb") as fh:
+            fh.write(faiss.serialize_index(self.index).tobytes())
+
+    def drop(self) -> None:
+        """Nothing to do: the vectors go with their data folder."""
+
+    @classmethod
+    def load(cls, path: Path, dimension: int, mode: str = "auto") -> FaissStore:
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError as exc:
+            if not path.exists():
+                raise FileNotFoundError(2, "No such file", str(path)) from None
+            raise CorruptIndexError(f"{path}: not a readable FAISS index ({str(exc).splitlines()[0]})") from exc
+        if not isinstance(index, faiss.IndexIDMap2):
+            raise CorruptIndexError(f"{path}: a FAISS index without ids (written by an older rag)")
+        if index.d != dimension:
+            raise CorruptIndexError(f"{path}: vectors have {index.d} dimensions, the manifest says {dimension}")
+        return cls(index, mode)
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
