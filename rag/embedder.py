@@ -73,6 +73,10 @@ class SentenceTransformerEmbedder:
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length) - 2
 
+    def __reduce__(self):
+        """Pickled as its name (for Ray workers, which load the model themselves), never as weights."""
+        return (type(self), (self.name,), None)
+
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

@@ -175,7 +175,8 @@ def build(folder: str | Path, out: str | Path | None = None, *, model: str | Emb
         return QA(index, getattr(embedder, "local", embedder), reader=_reader_for(reader))
     out = Path(out)
     with writing(out):  # one writer at a time: a second waits, then reuses what the first embedded
-        previous = _previous(out) if incremental else None
+        replaced = _previous(out)
+        previous = replaced if incremental else None
         index = build_index(folder, embedder, previous=previous, out=out, **options)
         try:
             index = save_index(index, out)
@@ -183,8 +184,8 @@ def build(folder: str | Path, out: str | Path | None = None, *, model: str | Emb
             if previous is None or index.store is not previous.store:
                 index.store.drop()  # a collection nobody will read
             raise
-        if previous is not None and index.store is not previous.store:
-            previous.store.drop()  # the collection the new manifest replaced (nothing, for FAISS)
+        if replaced is not None and index.store is not replaced.store:
+            replaced.store.drop()  # the collection the new manifest replaced (nothing, for FAISS)
     return QA(index, getattr(embedder, "local", embedder), reader=_reader_for(reader))
 
 

@@ -10,6 +10,7 @@ that document by its words) or get ids it does not know (they are skipped).
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -50,6 +51,9 @@ class MilvusStore:
         else:
             folder.mkdir(parents=True, exist_ok=True)
             where = str(folder / option.target)
+            # Milvus Lite serves pymilvus in-process and logs a traceback for each call it does not
+            # implement (AllocTimestamp); the client falls back, so it is noise on the user's terminal.
+            logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
         try:
             return MilvusClient(uri=where, token=os.environ.get("MILVUS_TOKEN", ""))
         except Exception as exc:  # pymilvus raises its own types for a server that is down
