@@ -127,7 +127,7 @@ def main() -> None:
     for q in questions[:args.baseline_questions]:
         vector = qa.embedder.encode([q])[0]
         top10 = [qa.index.passages[h.passage_id].text for h in retrieve(qa.index, vector, q, k=10,
-                                                                         settings=qa.retrieval)]
+                                                                         settings=qa.retrieval).hits]
         start = time.perf_counter()
         qa.ask(q)
         base_times["ask, reader (same questions)"].append(time.perf_counter() - start)

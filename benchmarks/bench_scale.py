@@ -11,7 +11,7 @@ exact (flat) against HNSW search with SQuAD questions as queries: recall@10 of H
 exact top 10 (and top 200, rag's candidate depth), and median search latency of each, in the same
 process; the same on the corpus's ~42,000 sentence vectors. With `--synthetic`, search latency of
 both on uniform random unit vectors at 10k / 50k / 200k rows, to show how exact search grows (the
-`auto` store switches at rag.store.APPROXIMATE_ABOVE vectors).
+`auto` store switches at rag.stores.faiss.APPROXIMATE_ABOVE vectors).
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from rag.store import APPROXIMATE_ABOVE, FaissStore, choose_store
 
+from rag.building import build_index
 from rag.chunking import split_sentences
 from rag.embedder import SentenceTransformerEmbedder
-from rag.index import build_index, save_index
+from rag.storage import save_index
+from rag.stores.faiss import APPROXIMATE_ABOVE, FaissStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +58,13 @@ def write_variants(squad: Path, folder: Path, copies: int) -> int:
                     (folder / f"c{copy}_{a:03d}_{part}.txt").write_text("\n\n".join(chunk) + "\n", encoding="utf-8")
                     count += len(chunk)
     return count
+
+
+def as_store(vectors: np.ndarray, mode: str) -> FaissStore:
+    """The vectors in a FAISS store ("flat" or "hnsw"), under ids 0..n-1."""
+    store = FaissStore.empty(vectors.shape[1], mode)
+    store.add(np.arange(len(vectors), dtype=np.int64), vectors)
+    return store
 
 
 def search_ms(store: FaissStore, queries: np.ndarray, k: int) -> tuple[float, np.ndarray]:
@@ -103,9 +111,10 @@ def main() -> None:
         questions = [qa["question"] for article in data["data"] for p in article["paragraphs"] for qa in p["qas"]]
         queries = embedder.encode(questions[::max(1, len(questions) // args.queries)][:args.queries])
         k = 10
-        flat = index.store
+        windows = index.store.fetch(index.window_ids)
+        flat = as_store(windows, "flat")
         t = time.perf_counter()
-        hnsw = choose_store(flat, "hnsw")
+        hnsw = as_store(windows, "hnsw")
         graph_s = time.perf_counter() - t
         flat_ms, exact_ids = search_ms(flat, queries, k)
         hnsw_ms, approx_ids = search_ms(hnsw, queries, k)
@@ -117,9 +126,8 @@ def main() -> None:
         print(f"at k=200 (rag's candidate depth): recall {recall(wide_ids, exact_wide):.4f}; "
               f"{wide_ms:.3f} ms vs {exact_wide_ms:.3f} ms")
         # A larger set of real vectors: every sentence of the corpus.
-        sentences = FaissStore(index.store.dimension)
-        sentences.add(index.sentence_vectors)
-        graph = choose_store(sentences, "hnsw")
+        sentences = as_store(index.sentence_vectors, "flat")
+        graph = as_store(index.sentence_vectors, "hnsw")
         for k in (10, 200):
             exact_ms, exact_ids = search_ms(sentences, queries, k)
             approx_ms, approx_ids = search_ms(graph, queries, k)
@@ -132,12 +140,11 @@ def main() -> None:
     for n in (10_000, APPROXIMATE_ABOVE, 200_000):
         vectors = rng.standard_normal((n, 384)).astype(np.float32)
         faiss.normalize_L2(vectors)
-        synthetic = FaissStore(384)
-        synthetic.add(vectors)
+        synthetic = as_store(vectors, "flat")
         probe = vectors[rng.choice(n, 200, replace=False)] + 0.05 * rng.standard_normal((200, 384)).astype(np.float32)
         faiss.normalize_L2(probe)
         exact_ms, exact_ids = search_ms(synthetic, probe, 200)
-        graph = choose_store(synthetic, "hnsw")
+        graph = as_store(vectors, "hnsw")
         approx_ms, approx_ids = search_ms(graph, probe, 200)
         print(f"uniform random {n:>7,} vectors (a worst case for graph search), k=200: exact {exact_ms:.2f} ms, "
               f"HNSW {approx_ms:.2f} ms, recall {recall(approx_ids, exact_ids):.3f}")

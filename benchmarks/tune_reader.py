@@ -41,10 +41,11 @@ def main() -> None:
     records, seconds = [], {k: [] for k in range(1, 6)}
     vectors = qa.embedder.encode([q.text for q in questions], batch_size=64)
     for i, (q, vector) in enumerate(zip(questions, vectors)):
-        hits = retrieve(qa.index, vector, q.text, k=5, settings=qa.retrieval)
+        retrieved = retrieve(qa.index, vector, q.text, k=5, settings=qa.retrieval)
+        hits = retrieved.hits
         passages = [qa.index.passages[h.passage_id] for h in hits]
         reads = qa.reader.read(q.text, reader_inputs(qa.index, passages))
-        ranks = [rank for _, _, rank in sentence_evidence(qa.index, q.text, vector, hits, qa.answering)]
+        ranks = [rank for _, _, rank in sentence_evidence(qa.index, retrieved.terms, vector, hits, qa.answering)]
         records.append([(r.passage, float(ranks[r.passage][r.sentence]), r.logit,
                          contains_answer(passages[r.passage].sentence_text(r.sentence), q.answers)) for r in reads])
         if i % 10 == 0:  # the reader's own time for each k, on a tenth of the questions
