@@ -60,6 +60,7 @@ def test_an_out_of_date_index_still_answers_with_one_warning_saying_what_changed
     out = tmp_path / "index"
     rag.build(corpus, out, model=embedder, reader=False)
     before = rag.load(out, model=embedder, reader=False).ask("How many countries does the Danube flow through?")
+    listing = list(out.iterdir())
     (corpus / "cats.txt").write_text("Cats are now dogs.")
     (corpus / "volcano.txt").unlink()
     (corpus / "new.md").write_text("A new document appears.")
@@ -75,6 +76,16 @@ def test_an_out_of_date_index_still_answers_with_one_warning_saying_what_changed
                             "--model test/hashing-256")
     assert qa.ask("How many countries does the Danube flow through?") == before  # the last good index
     assert "volcano.txt" in {p.source for p in qa.index.passages}
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in listing)  # load never writes
+
+
+def test_an_index_is_a_value_that_saving_does_not_change(corpus, tmp_path, embedder):
+    index = build_index(corpus, embedder)
+    saved = save_index(index, tmp_path / "index")
+    assert index.path is None and index.manifest.data == "" and saved.path == tmp_path / "index"
+    assert saved.manifest.data.startswith("data-") and saved.passages is index.passages
+    with pytest.raises(AttributeError):
+        index.passages = ()
 
 
 def test_stale_index_is_rebuilt_when_asked(corpus, tmp_path, embedder):

@@ -98,3 +98,38 @@ def test_a_full_rebuild_writes_a_new_collection_and_drops_the_old_one(corpus, tm
 def test_a_server_store_that_is_down_says_so(corpus, tmp_path, embedder):
     with pytest.raises(rag.RagError, match=r"cannot reach the Milvus store at http://127.0.0.1:9"):
         rag.build(corpus, tmp_path / "index", model=embedder, reader=False, store="milvus:http://127.0.0.1:9")
+
+
+@pytest.fixture
+def milvus_server(tmp_path):
+    """A Milvus Lite server in its own process, reached by URL as a Milvus cluster would be."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(tmp_path / "server"),
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(150):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_a_milvus_server_by_url_serves_the_index(corpus, tmp_path, embedder, milvus_server):
+    out = tmp_path / "index"
+    built = rag.build(corpus, out, model=embedder, reader=False, store=f"milvus:{milvus_server}")
+    assert built.index.manifest.store.startswith(f"milvus:{milvus_server}#rag_")
+    assert not (out / "milvus.db").exists()  # the vectors are in the server, not the folder
+    loaded = rag.load(out, model=embedder, reader=False)
+    assert [loaded.ask(q).to_dict() for q in QUESTIONS] == [built.ask(q).to_dict() for q in QUESTIONS]
