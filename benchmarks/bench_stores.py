@@ -5,7 +5,7 @@
 
 The FAISS index is the one `rag eval` builds (reused from .rag-eval/); the Milvus index is built from
 it without embedding again (the same passages, the same vectors, moved into a collection). A seeded
-sample of the in-corpus questions is asked of both; reported per store: hybrid retrieval R@1/R@5/R@20,
+random sample of the in-corpus questions is asked of both; reported per store: hybrid retrieval R@1/R@5/R@20,
 answer accuracy (quote contains a gold answer, declined = wrong), short-answer EM, and the median time
 per question. Writes JSON (--out).
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -47,8 +48,7 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(args.work)
-    questions = [q for q in sample(load_squad(args.squad, work / "corpus"), None) if not q.held_out]
-    questions = questions[:args.limit]
+    questions = sample([q for q in load_squad(args.squad, work / "corpus") if not q.held_out], args.limit)
     embedder = SentenceTransformerEmbedder()
     faiss_dir = work / "index"
     if (faiss_dir / "manifest.json").exists():
@@ -57,6 +57,7 @@ def main() -> None:
         faiss_qa = rag.build(work / "corpus", faiss_dir, model=embedder, progress=True, reader=args.reader)
     milvus_dir = work / "index-milvus"
     started = time.perf_counter()
+    shutil.rmtree(milvus_dir, ignore_errors=True)
     moved = build_index(work / "corpus", embedder, previous=faiss_qa.index, store=args.milvus, out=milvus_dir)
     moved = save_index(moved, milvus_dir)
     move_s = time.perf_counter() - started

@@ -38,6 +38,10 @@ class MilvusStore:
 
     @staticmethod
     def _connect(option: StoreOption, folder: Path | None):
+        if not option.target.startswith(("http://", "https://")):
+            # Milvus Lite's in-process server and pymilvus disagree on keep-alive pings; gRPC's C core then
+            # prints "too_many_pings" lines on the terminal. Quiet unless the user set a verbosity.
+            os.environ.setdefault("GRPC_VERBOSITY", "NONE")
         try:
             from pymilvus import MilvusClient
         except ImportError:
