@@ -10,7 +10,8 @@ stored vectors plus noise. The exact top 10 of each query is computed by streami
 Each store goes through rag's own store class (rag.stores), with rag's settings (HNSW M=32,
 efConstruction=80, ef=128 at search):
   faiss   in this process (FaissStore "faiss:hnsw"): the client holds the vectors and the graph.
-  milvus  a Milvus Lite server started as a separate process (`milvus-lite server`); the client
+  milvus  a Milvus Lite server started as a separate process (`milvus-lite server`), or the Milvus
+          server at --uri http://HOST:19530 (MILVUS_TOKEN); the client
           (a child process, `--role client`) inserts and searches through MilvusStore over gRPC, as it
           would against a Milvus cluster; its peak resident memory is the client's.
 Reported per store: index time (insert + build), p50/p95 search latency at k=10 (one query per call,
@@ -22,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -81,8 +81,16 @@ def exact_top(n: int, q: np.ndarray, k: int = 10) -> np.ndarray:
     return best_i
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_mb(pid: int | str = "self") -> float | None:
+    """Peak resident memory (VmHWM) of a process. Not ru_maxrss: a child started by fork + exec would
+    report its parent's peak."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
 
 
 def measure(store, q: np.ndarray, truth: np.ndarray) -> dict:
@@ -146,17 +154,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _vm_hwm_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-def run_milvus(n: int, q: np.ndarray, truth: np.ndarray, tmp: Path, settle: float) -> dict:
+def run_milvus(n: int, q: np.ndarray, truth: np.ndarray, tmp: Path, settle: float, uri: str | None) -> dict:
+    if uri:  # a Milvus server or cluster that is already running
+        return _client(n, uri, q, truth, tmp, settle)
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(tmp / "milvus"),
                                "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -167,18 +167,21 @@ def run_milvus(n: int, q: np.ndarray, truth: np.ndarray, tmp: Path, settle: floa
                 break
             except OSError:
                 time.sleep(0.2)
-        np.save(tmp / "q.npy", q)
-        np.save(tmp / "truth.npy", truth)
-        done = subprocess.run([sys.executable, __file__, "--role", "client", "--n", str(n), "--uri",
-                               f"http://127.0.0.1:{port}", "--queries-file", str(tmp / "q.npy"),
-                               "--truth-file", str(tmp / "truth.npy"), "--settle", str(settle)],
-                              capture_output=True, text=True, check=True)
-        result = json.loads(done.stdout.strip().splitlines()[-1])
-        result["server_peak_rss_mb"] = round(_vm_hwm_mb(server.pid) or 0)
+        result = _client(n, f"http://127.0.0.1:{port}", q, truth, tmp, settle)
+        result["server_peak_rss_mb"] = round(peak_mb(server.pid) or 0)
         return result
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _client(n: int, uri: str, q: np.ndarray, truth: np.ndarray, tmp: Path, settle: float) -> dict:
+    np.save(tmp / "q.npy", q)
+    np.save(tmp / "truth.npy", truth)
+    done = subprocess.run([sys.executable, __file__, "--role", "client", "--n", str(n), "--uri", uri,
+                           "--queries-file", str(tmp / "q.npy"), "--truth-file", str(tmp / "truth.npy"),
+                           "--settle", str(settle)], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -190,7 +193,7 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=900, help="most seconds to wait for Milvus's "
                         "background index build before timing")
     parser.add_argument("--role", default="bench", choices=("bench", "client"))
-    parser.add_argument("--uri")
+    parser.add_argument("--uri", help="a running Milvus server to measure (default: start Milvus Lite)")
     parser.add_argument("--queries-file")
     parser.add_argument("--truth-file")
     args = parser.parse_args()
@@ -205,7 +208,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.stores.split(","):
             if name == "milvus":
-                results[name] = run_milvus(args.n, q, truth, Path(tmp), args.settle)
+                results[name] = run_milvus(args.n, q, truth, Path(tmp), args.settle, args.uri)
             else:
                 results[name] = run_faiss(args.n, q, truth)
             print(name, json.dumps(results[name]), flush=True)
