@@ -64,7 +64,7 @@ class RayEmbedder:
         dataset = ray.data.from_items([{"text": t} for t in texts], override_num_blocks=self.workers * 4)
         embedded = dataset.map_batches(_EmbedBatch, fn_constructor_kwargs={"embedder": self.local},
                                        batch_size=BATCH, concurrency=self.workers, num_cpus=1,
-                                       batch_format="numpy", max_restarts=0)
+                                       batch_format="numpy")
         vectors = [row["vector"] for row in embedded.iter_rows()]
         return np.ascontiguousarray(np.stack(vectors), dtype=np.float32)
 
