@@ -52,4 +52,4 @@ def load_bundled(*, model: str | Embedder | None = None, reader: ReaderOption = 
         warnings.warn(f"the bundled index at {path} names another corpus ({manifest.corpus}); rebuilding it from "
                       f"{corpus}", RagWarning, stacklevel=2)
         return build(corpus, path, model=model, progress=progress, incremental=False, reader=reader)
-    return refresh(path, corpus=corpus, model=model, progress=progress, reader=reader)
+    return refresh(path, corpus=corpus, model=model, progress=progress, reader=reader, manifest=manifest)

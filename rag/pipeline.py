@@ -18,7 +18,7 @@ from .conversation import Turn, as_turns, rewrite
 from .embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
 from .errors import IndexWriteError, RagError, RagWarning, StaleIndexError
 from .index import Index
-from .manifest import read_manifest
+from .manifest import Manifest, read_manifest
 from .reader import DEFAULT_READER, Reader
 from .retrieval import Retrieved, merge, retrieve, score
 from .settings import AnswerSettings, RetrievalSettings
@@ -90,9 +90,9 @@ class QA:
         quoted = self._passage_quoting(turns[-1].answer)
         if quoted is not None and rankings[0]:
             # A follow-up is most often about what was just quoted: its passage is read too, ranked first.
-            (hit,) = score(self.index, vector, self.index.bm25.scores(searched), [quoted], self.retrieval)
+            (hit,) = score(self.index, vector, rewritten.lexical, [quoted], self.retrieval)
             rankings.append([replace(hit, score=max(hit.score, rankings[0][0].score))])
-        retrieved = Retrieved(merge(*rankings, k=self._k), rewritten.terms)
+        retrieved = rewritten._replace(hits=merge(*rankings, k=self._k))
         return replace(self._answer(searched, vector, retrieved), question=cleaned, searched=searched)
 
     def _passage_quoting(self, quote: str) -> int | None:
@@ -204,29 +204,34 @@ def load(path: str | Path | None = None, *, model: str | Embedder | None = None,
     manifest = read_manifest(path)
     embedder = _embedder_for(model, manifest.model)
     reasons = manifest.stale_reasons(path, model=embedder.name, max_tokens=embedder.max_tokens)
+    return _serve(path, manifest, embedder, reasons, reader)
+
+
+def _serve(path: Path, manifest: Manifest, embedder: Embedder, reasons: list[str], reader: ReaderOption) -> QA:
+    """The saved index as it is, given what is stale about it (`reasons`)."""
     fix = manifest.rebuild_hint(path) + (f" --model {embedder.name}" if embedder.name != DEFAULT_MODEL else "")
     if reasons and embedder.name != manifest.model:  # questions embedded by another model cannot be served
         raise StaleIndexError(f"index {str(path)!r} is stale: " + "; ".join(reasons) + f". Rebuild it with: {fix}")
     if reasons:  # as a search engine serves its last committed index until the next one is built
         warnings.warn(f"index {path} is out of date ({'; '.join(reasons)}); answering from it as it was "
-                      f"built. Update it with: {fix}", RagWarning, stacklevel=2)
+                      f"built. Update it with: {fix}", RagWarning, stacklevel=3)
     index = load_index(path)
     index.bm25  # noqa: B018 - built now, so that the first question is not the slow one
     return QA(index, embedder, reader=_reader_for(reader))
 
 
 def refresh(path: str | Path, *, corpus: str | Path | None = None, model: str | Embedder | None = None,
-            progress: bool = False, reader: ReaderOption = True) -> QA:
+            progress: bool = False, reader: ReaderOption = True, manifest: Manifest | None = None) -> QA:
     """The index at `path`, first brought up to date with its corpus folder (or `corpus`) if the documents
     changed: only new and changed documents are embedded. Used where rag owns the index (the bundled
-    example, `rag eval`); `load` never writes."""
+    example, `rag eval`); `load` never writes. `manifest`: the index's, when the caller has read it."""
     path = Path(path)
-    manifest = read_manifest(path)
+    manifest = manifest or read_manifest(path)
     embedder = _embedder_for(model, manifest.model)
     corpus = Path(corpus) if corpus is not None else manifest.corpus_folder(path)
     reasons = manifest.stale_reasons(path, model=embedder.name, max_tokens=embedder.max_tokens, corpus=corpus)
     if not reasons or not corpus.is_dir():
-        return load(path, model=embedder, reader=reader)
+        return _serve(path, manifest, embedder, reasons, reader)
     warnings.warn(f"index {path} is stale ({'; '.join(reasons)}); rebuilding it", RagWarning, stacklevel=2)
     try:
         return build(corpus, path, model=embedder, progress=progress, store=rebuild_option(manifest.store),

@@ -34,6 +34,7 @@ class Retrieved(NamedTuple):
 
     hits: list[Hit]
     terms: dict[str, float]
+    lexical: np.ndarray  # the question's BM25 score of every passage (to score another passage alike)
 
 
 def _max_by_group(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -65,7 +66,7 @@ def retrieve(index: Index, query: np.ndarray, question: str, *, k: int = 10,
     top_lexical = np.argpartition(-lexical, min(settings.candidates, n) - 1)[:settings.candidates]
     top_lexical = top_lexical[lexical[top_lexical] > 0]
     ids = np.unique(np.concatenate([dense_ids[:settings.candidates * 2], top_lexical]))
-    return Retrieved(score(index, query, lexical, ids, settings, k=k), index.bm25.query_weights(question))
+    return Retrieved(score(index, query, lexical, ids, settings, k=k), index.bm25.query_weights(question), lexical)
 
 
 def score(index: Index, query: np.ndarray, lexical: np.ndarray, ids: np.ndarray,

@@ -32,6 +32,7 @@ class FaissStore:
     def __init__(self, index: faiss.IndexIDMap2, mode: str) -> None:
         self.index, self.mode = index, mode
         self.dimension = index.d
+        self._sorted: np.ndarray | None = None  # the stored ids, sorted; made on first add, kept up to date
 
     @classmethod
     def empty(cls, dimension: int, mode: str = "auto") -> FaissStore:
@@ -54,17 +55,32 @@ class FaissStore:
     def ids(self) -> np.ndarray:
         return faiss.vector_to_array(self.index.id_map).astype(np.int64)
 
+    def _present(self, ids: np.ndarray) -> np.ndarray:
+        """Which of `ids` are stored (a binary search: no copy of the id map per call)."""
+        if self._sorted is None:
+            self._sorted = np.sort(self.ids())
+        if not len(self._sorted):
+            return np.zeros(len(ids), dtype=bool)
+        at = np.minimum(np.searchsorted(self._sorted, ids), len(self._sorted) - 1)
+        return self._sorted[at] == ids
+
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         ids = np.asarray(ids, dtype=np.int64)
         if not len(ids):
             return
-        self.delete(ids[np.isin(ids, self.ids())])  # add replaces
+        present = self._present(ids)
+        if present.any():
+            self.delete(ids[present])  # add replaces
+        known = self._sorted if self._sorted is not None else np.sort(self.ids())
         self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+        new = np.sort(ids)
+        self._sorted = np.insert(known, np.searchsorted(known, new), new)
 
     def delete(self, ids: np.ndarray) -> None:
         ids = np.asarray(ids, dtype=np.int64)
         if not len(ids):
             return
+        self._sorted = None  # (deletes are rare: rebuilt on the next add)
         if not self.approximate:
             self.index.remove_ids(ids)
             return
