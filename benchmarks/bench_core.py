@@ -22,7 +22,7 @@ import numpy as np
 
 import rag
 from rag.building import build_index
-from rag.embedder import SentenceTransformerEmbedder
+from rag.embedder import load_embedder
 from rag.storage import save_index
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    embedder = SentenceTransformerEmbedder()
+    embedder = load_embedder()
     questions = [json.loads(line)["question"] for line in Path(args.questions).read_text("utf-8").splitlines()]
 
     # Build throughput vs raw encode of the same texts, alternating which runs first in each round.

@@ -22,7 +22,7 @@ from pathlib import Path
 import rag
 from rag.chunking import ChunkSettings, chunk_document
 from rag.documents import Document
-from rag.embedder import SentenceTransformerEmbedder
+from rag.embedder import load_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    embedder = SentenceTransformerEmbedder()
+    embedder = load_embedder()
     with tempfile.TemporaryDirectory() as tmp:
         folder, out = Path(tmp) / "docs", Path(tmp) / "index"
         folder.mkdir()

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 import rag
-from rag.embedder import SentenceTransformerEmbedder
+from rag.embedder import load_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def main() -> None:
     import ray
 
     ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    embedder = SentenceTransformerEmbedder()
+    embedder = load_embedder()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "docs"
         folder.mkdir()

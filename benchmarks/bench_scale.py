@@ -29,7 +29,7 @@ import numpy as np
 
 from rag.building import build_index
 from rag.chunking import split_sentences
-from rag.embedder import SentenceTransformerEmbedder
+from rag.embedder import load_embedder
 from rag.storage import save_index
 from rag.stores.faiss import APPROXIMATE_ABOVE, FaissStore
 
@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--synthetic", action="store_true", help="also time search on random vectors")
     args = parser.parse_args()
 
-    embedder = SentenceTransformerEmbedder()
+    embedder = load_embedder()
     with tempfile.TemporaryDirectory() as tmp:
         folder, out = Path(tmp) / "docs", Path(tmp) / "index"
         folder.mkdir()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import rag
 from rag.building import build_index
-from rag.embedder import SentenceTransformerEmbedder
+from rag.embedder import load_embedder
 from rag.evaluate import evaluate, load_squad, sample
 from rag.storage import save_index
 
@@ -49,7 +49,7 @@ def main() -> None:
 
     work = Path(args.work)
     questions = sample([q for q in load_squad(args.squad, work / "corpus") if not q.held_out], args.limit)
-    embedder = SentenceTransformerEmbedder()
+    embedder = load_embedder()
     faiss_dir = work / "index"
     if (faiss_dir / "manifest.json").exists():
         faiss_qa = rag.refresh(faiss_dir, model=embedder, reader=args.reader)

@@ -132,9 +132,17 @@ def client(args) -> None:
     truth = np.load(args.truth_file)
     store = create_store(parse_store(f"milvus:{args.uri}"), DIM, None)
     seconds = fill(store, args.n)
-    # Milvus compacts segments and builds their HNSW graphs in the background after a flush: wait until
-    # the median of 20 probe searches stops falling (at most --settle seconds).
+    # Milvus builds the segments' HNSW graphs (and compacts them) in the background after a flush: wait
+    # until the server says every row is indexed, then until the median of 20 probe searches stops
+    # falling (at most --settle seconds in all).
     started, last = time.perf_counter(), float("inf")
+    collection = store.option.collection
+    while time.perf_counter() - started < args.settle:
+        states = [store.client.describe_index(collection, name) for name in store.client.list_indexes(collection)]
+        if all(s.get("pending_index_rows", 0) == 0 and s.get("indexed_rows", 0) >= args.n for s in states):
+            break
+        time.sleep(10)
+    indexed = round(time.perf_counter() - started, 1)
     while time.perf_counter() - started < args.settle:
         now = measure(store, q[:20], truth[:20])["p50_ms"]
         if now > 0.9 * last:
@@ -142,6 +150,7 @@ def client(args) -> None:
         last = now
         time.sleep(30)
     result = {"store": store.uri, "index_seconds": round(seconds, 1),
+              "indexed_after_seconds": indexed,
               "settle_seconds": round(time.perf_counter() - started, 1), **measure(store, q, truth),
               "client_peak_rss_mb": round(peak_mb()), "count": len(store)}
     store.drop()
@@ -154,9 +163,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_milvus(n: int, q: np.ndarray, truth: np.ndarray, tmp: Path, settle: float, uri: str | None) -> dict:
+def run_milvus(n: int, q: np.ndarray, truth: np.ndarray, tmp: Path, settle: float, uri: str | None,
+               server_pid: int | None = None) -> dict:
     if uri:  # a Milvus server or cluster that is already running
-        return _client(n, uri, q, truth, tmp, settle)
+        result = _client(n, uri, q, truth, tmp, settle)
+        if server_pid:  # a server on this machine: its peak memory too
+            result["server_peak_rss_mb"] = round(peak_mb(server_pid) or 0)
+        return result
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(tmp / "milvus"),
                                "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -194,6 +207,8 @@ def main() -> None:
                         "background index build before timing")
     parser.add_argument("--role", default="bench", choices=("bench", "client"))
     parser.add_argument("--uri", help="a running Milvus server to measure (default: start Milvus Lite)")
+    parser.add_argument("--server-pid", type=int, help="with --uri: the local server process whose peak "
+                        "memory to report")
     parser.add_argument("--queries-file")
     parser.add_argument("--truth-file")
     args = parser.parse_args()
@@ -208,7 +223,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.stores.split(","):
             if name == "milvus":
-                results[name] = run_milvus(args.n, q, truth, Path(tmp), args.settle, args.uri)
+                results[name] = run_milvus(args.n, q, truth, Path(tmp), args.settle, args.uri, args.server_pid)
             else:
                 results[name] = run_faiss(args.n, q, truth)
             print(name, json.dumps(results[name]), flush=True)

@@ -14,6 +14,7 @@ _EXPORTS = {
     "Answer": "answer", "Alternative": "answer", "Citation": "answer", "AnswerSettings": "settings",
     "Passage": "chunking",
     "RetrievalSettings": "settings", "Embedder": "embedder", "SentenceTransformerEmbedder": "embedder",
+    "OnnxEmbedder": "embedder", "load_embedder": "embedder",
     "DEFAULT_MODEL": "embedder", "RagError": "errors", "RagWarning": "errors", "IndexNotFoundError": "errors",
     "CorruptIndexError": "errors", "StaleIndexError": "errors", "ModelLoadError": "errors", "CorpusError": "errors",
     "IndexLockedError": "errors", "IndexWriteError": "errors",

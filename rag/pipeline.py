@@ -15,7 +15,7 @@ from .building import build_index
 from .chunking import Passage
 from .cleaning import printable
 from .conversation import Turn, as_turns, rewrite
-from .embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
+from .embedder import DEFAULT_MODEL, Embedder, load_embedder
 from .errors import IndexWriteError, RagError, RagWarning, StaleIndexError
 from .index import Index
 from .manifest import Manifest, read_manifest
@@ -125,7 +125,7 @@ class QA:
 
 def _embedder_for(model: str | Embedder | None, default: str) -> Embedder:
     if model is None or isinstance(model, str):
-        return SentenceTransformerEmbedder(model or default)
+        return load_embedder(model or default)
     return model
 
 

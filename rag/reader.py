@@ -141,17 +141,33 @@ def make_rows(tokenizer, config: ReaderConfig, question: str, passages: Sequence
     return rows
 
 
-def batch_tensors(rows: Sequence[Row]):
-    """Padded tensors for rows: input ids, token types, attention mask, sentence index (-1 elsewhere)."""
-    import torch
-
+def batch_arrays(rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Padded int64 arrays for rows: input ids, token types, attention mask, sentence index (-1 elsewhere)."""
     width = max(len(r.input_ids) for r in rows)
 
     def pad(values, fill):
-        return torch.tensor([v + [fill] * (width - len(v)) for v in values], dtype=torch.long)
+        return np.array([v + [fill] * (width - len(v)) for v in values], dtype=np.int64)
 
     return (pad([r.input_ids for r in rows], 0), pad([r.token_type_ids for r in rows], 0),
             pad([[1] * len(r.input_ids) for r in rows], 0), pad([r.sentence_of for r in rows], -1))
+
+
+def batch_tensors(rows: Sequence[Row]):
+    """`batch_arrays` as torch tensors (for training)."""
+    import torch
+
+    return tuple(torch.from_numpy(a) for a in batch_arrays(rows))
+
+
+def sentence_members(sentence_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the first sentence it holds, and a (rows, tokens, sentences in the row) float32 0/1 matrix
+    of which token belongs to which of the row's sentences (what a sentence's mean state is taken over)."""
+    inside = sentence_of >= 0
+    first = np.where(inside, sentence_of, 1 << 30).min(1) if sentence_of.size else np.zeros(0, np.int64)
+    local = np.where(inside, sentence_of - first[:, None], -1)
+    width = int(local.max()) + 1 if inside.any() else 0
+    member = (local[:, :, None] == np.arange(max(width, 1))).astype(np.float32)
+    return first, member
 
 
 def _module():
@@ -168,18 +184,22 @@ def _module():
             self.span_head = nn.Linear(hidden, 2)
 
         def forward(self, input_ids, token_type_ids, attention_mask, sentence_of):
-            """Sentence logits (rows, sentences in the row) and start/end logits (rows, tokens)."""
+            """Sentence logits (rows, sentences in the row), each row's first sentence, and start/end logits
+            (rows, tokens)."""
+            first, member = sentence_members(sentence_of.cpu().numpy())
+            sentence_logits, starts, ends = self.heads(input_ids, token_type_ids, attention_mask,
+                                                       torch.from_numpy(member).to(input_ids.device))
+            return sentence_logits, torch.from_numpy(first), starts, ends
+
+        def heads(self, input_ids, token_type_ids, attention_mask, member):
+            """The model proper (what is exported to ONNX): `member` is `sentence_members`' matrix."""
             states = self.encoder(input_ids=input_ids, token_type_ids=token_type_ids,
                                   attention_mask=attention_mask).last_hidden_state
-            count = int(sentence_of.max().item()) + 1 if sentence_of.numel() else 0
-            first = torch.where(sentence_of >= 0, sentence_of, torch.full_like(sentence_of, 1 << 30)).min(1).values
-            local = torch.where(sentence_of >= 0, sentence_of - first[:, None], torch.full_like(sentence_of, -1))
-            width = int(local.max().item()) + 1 if count else 0
-            member = (local[:, :, None] == torch.arange(max(width, 1), device=local.device)).to(states.dtype)
+            member = member.to(states.dtype)
             pooled = member.transpose(1, 2) @ states / member.sum(1).clamp(min=1)[:, :, None]
             sentence_logits = self.sentence_head(pooled).squeeze(-1)
             span = self.span_head(states)
-            return sentence_logits, first, span[..., 0], span[..., 1]
+            return sentence_logits, span[..., 0], span[..., 1]
 
     return ReaderModel
 
@@ -233,17 +253,24 @@ def write_calibration(folder: str | Path, scale: float, bias: float, threshold: 
     return config
 
 
+_FIX = ("the bundled reader ships with rag in rag/models/reader; train one with "
+        "`rag train-reader` or pass reader=False to answer without it")
+
+
+def _config(folder: Path) -> ReaderConfig:
+    """A reader folder's config, with a clear message for what is missing or wrong."""
+    if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
+        raise ModelLoadError(f"no reader at {str(folder)!r} (it needs {CONFIG} and {WEIGHTS}): {_FIX}")
+    try:
+        return ReaderConfig(**json.loads((folder / CONFIG).read_text(encoding="utf-8")))
+    except (ValueError, TypeError) as exc:
+        raise ModelLoadError(f"the reader's {CONFIG} in {str(folder)!r} is not valid ({exc}): {_FIX}") from exc
+
+
 def _load(folder: str | Path):
     """(model in eval mode, tokenizer, config) of a reader folder, with a clear message for what is wrong."""
     folder = Path(folder)
-    fix = ("the bundled reader ships with rag in rag/models/reader; train one with "
-           "`rag train-reader` or pass reader=False to answer without it")
-    if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
-        raise ModelLoadError(f"no reader at {str(folder)!r} (it needs {CONFIG} and {WEIGHTS}): {fix}")
-    try:
-        config = ReaderConfig(**json.loads((folder / CONFIG).read_text(encoding="utf-8")))
-    except (ValueError, TypeError) as exc:
-        raise ModelLoadError(f"the reader's {CONFIG} in {str(folder)!r} is not valid ({exc}): {fix}") from exc
+    config = _config(folder)
     try:
         from safetensors.torch import load_file
         from transformers import AutoTokenizer
@@ -255,7 +282,7 @@ def _load(folder: str | Path):
         tensors = load_file(str(folder / WEIGHTS))
     except Exception as exc:  # a missing base model, a damaged file: all end here
         raise ModelLoadError(f"cannot load the reader from {str(folder)!r}: {type(exc).__name__}: {exc}. "
-                             f"Fix: {fix}") from exc
+                             f"Fix: {_FIX}") from exc
     if config.word_embeddings_sha256 and embeddings_digest(model) != config.word_embeddings_sha256:
         raise ModelLoadError(f"the reader in {str(folder)!r} was trained on other word embeddings than "
                              f"those of {config.base_model!r}: install the base model it names "
@@ -264,7 +291,7 @@ def _load(folder: str | Path):
     if set(tensors) != expected:
         missing, extra = sorted(expected - set(tensors)), sorted(set(tensors) - expected)
         raise ModelLoadError(f"the reader weights in {str(folder)!r} do not fit its model (missing "
-                             f"{missing[:3]}, unexpected {extra[:3]}): {fix}")
+                             f"{missing[:3]}, unexpected {extra[:3]}): {_FIX}")
     model.load_state_dict({k: v.float() for k, v in tensors.items()}, strict=False)
     return model.eval(), tokenizer, config
 
@@ -274,19 +301,72 @@ def load_trainable(folder: str | Path):
     return _load(folder)[0]
 
 
-class Reader:
-    """A trained reader loaded for inference on the CPU. `Reader.load()` opens the bundled one."""
+def _export(folder: Path, path: Path) -> None:
+    """The reader's model (encoder and heads) as an ONNX graph; the checks of `_load` apply."""
+    from torch import nn
 
-    def __init__(self, model, tokenizer, config: ReaderConfig, *, name: str = "reader") -> None:
-        self.model, self.tokenizer, self.config, self.name = model.eval(), tokenizer, config, name
+    from . import runtime
+
+    model = _load(folder)[0]
+
+    class Heads(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, token_type_ids, attention_mask, member):
+            return self.model.heads(input_ids, token_type_ids, attention_mask, member)
+
+    ids = np.full((2, 12), 7, dtype=np.int64)
+    sentence_of = np.array([[-1] * 4 + [0] * 4 + [1] * 4, [-1] * 4 + [2] * 6 + [-1] * 2], dtype=np.int64)
+    rows, tokens = {0: "rows", 1: "tokens"}, {0: "rows", 1: "tokens", 2: "sentences"}
+    runtime.export_module(Heads(), {"input_ids": ids, "token_type_ids": np.zeros_like(ids),
+                                    "attention_mask": np.ones_like(ids), "member": sentence_members(sentence_of)[1]},
+                          ["sentence_logits", "start_logits", "end_logits"],
+                          {"input_ids": rows, "token_type_ids": rows, "attention_mask": rows, "member": tokens,
+                           "sentence_logits": {0: "rows", 1: "sentences"}, "start_logits": rows, "end_logits": rows},
+                          path)
+
+
+def _onnx_session(folder: Path, config: ReaderConfig):
+    """(session, tokenizer) running the reader on ONNX Runtime, or None where it cannot (torch then)."""
+    from . import runtime
+
+    base = Path(resolve_model(config.base_model))
+    if not runtime.enabled() or not (base / "tokenizer.json").is_file():
+        return None
+    key = runtime.fingerprint([folder / WEIGHTS, *runtime.model_files(base)])
+    session = runtime.session("reader", key, lambda path: _export(folder, path))
+    return None if session is None else (session, runtime.Tokenizer(base))
+
+
+class Reader:
+    """A trained reader loaded for inference on the CPU. `Reader.load()` opens the bundled one.
+
+    It runs on ONNX Runtime (`session`) when it can, else on the torch module (`model`)."""
+
+    def __init__(self, model, tokenizer, config: ReaderConfig, *, name: str = "reader", session=None) -> None:
+        self.model = None if model is None else model.eval()
+        self.session, self.tokenizer, self.config, self.name = session, tokenizer, config, name
         self._lock = threading.Lock()
 
+    @property
+    def runtime(self) -> str:
+        return "onnxruntime" if self.session is not None else "torch"
+
     @classmethod
-    def load(cls, folder: str | Path = DEFAULT_READER, *, quantize: bool = False) -> Reader:
+    def load(cls, folder: str | Path = DEFAULT_READER, *, quantize: bool = False, onnx: bool = True) -> Reader:
         """Load a reader folder (config.json + reader.safetensors) on top of its base model.
 
-        `quantize` runs the linear layers in int8 (dynamic quantization): about 1.2x faster on a CPU, but
-        measured to cost about 5 points of sentence accuracy, so it is off by default."""
+        It runs on ONNX Runtime (exported once into the cache, see rag.runtime) unless `onnx` is False or
+        it cannot. `quantize` runs the linear layers in int8 on torch (dynamic quantization): about 1.2x
+        faster than torch fp32, but measured to cost about 5 points of sentence accuracy, so it is off by
+        default."""
+        folder = Path(folder)
+        config = _config(folder)
+        found = _onnx_session(folder, config) if onnx and not quantize else None
+        if found is not None:
+            return cls(None, found[1], config, name=str(folder), session=found[0])
         model, tokenizer, config = _load(folder)
         if quantize:
             import torch
@@ -296,18 +376,26 @@ class Reader:
                 model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         return cls(model, tokenizer, config, name=str(folder))
 
+    def _run(self, ids, types, mask, member) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.session is not None:
+            return tuple(self.session.run(None, {"input_ids": ids, "token_type_ids": types, "attention_mask": mask,
+                                                 "member": member}))
+        import torch
+
+        with torch.inference_mode():
+            out = self.model.heads(*(torch.from_numpy(a) for a in (ids, types, mask, member)))
+        return tuple(t.float().numpy() for t in out)
+
     def read(self, question: str, passages: Sequence[ReaderPassage | tuple]) -> list[SentenceRead]:
         """Every sentence of the passages (title, text, sentence spans[, before]), scored in one forward
         pass."""
-        import torch
-
         rows = make_rows(self.tokenizer, self.config, question, passages)
         if not rows:
             return []
-        with self._lock, torch.inference_mode():
-            sentence_logits, first, starts, ends = self.model(*batch_tensors(rows))
-        sentence_logits, first = sentence_logits.float().numpy(), first.numpy()
-        starts, ends = starts.float().numpy(), ends.float().numpy()
+        ids, types, mask, sentence_of = batch_arrays(rows)
+        first, member = sentence_members(sentence_of)
+        with self._lock:
+            sentence_logits, starts, ends = self._run(ids, types, mask, member)
         found: dict[tuple[int, int], SentenceRead] = {}
         for r, row in enumerate(rows):
             sentence_of = np.asarray(row.sentence_of)

@@ -94,7 +94,7 @@ def build_examples(settings: TrainSettings, log) -> tuple[list[list[Example]], l
     """Examples grouped by question for the sampled training articles, plus the validation questions
     and the index they are asked against."""
     from .building import build_index
-    from .embedder import SentenceTransformerEmbedder
+    from .embedder import load_embedder
     from .errors import RagError
     from .retrieval import retrieve
     from .storage import load_index, save_index
@@ -117,7 +117,7 @@ def build_examples(settings: TrainSettings, log) -> tuple[list[list[Example]], l
     for source in chosen:
         shutil.copyfile(work / "all" / source, corpus / source)
     (corpus / "metadata.json").write_text(json.dumps({s: titles[s] for s in chosen}), encoding="utf-8")
-    embedder = SentenceTransformerEmbedder(settings.base_model)
+    embedder = load_embedder(settings.base_model)
     index_dir = corpus.with_name(corpus.name + ".index")
     try:
         index = load_index(index_dir)

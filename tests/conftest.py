@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+
+def pytest_configure(config) -> None:
+    """ONNX exports go to a folder of this test run, never to the user's cache."""
+    os.environ.setdefault("RAG_CACHE", tempfile.mkdtemp(prefix="rag-test-cache-"))
 
 
 class HashingEmbedder:

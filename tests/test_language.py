@@ -47,7 +47,7 @@ def test_german_corpus_indexes_and_answers_from_the_cli(tmp_path, embedder, monk
     from rag import pipeline
 
     corpus = write_corpus(tmp_path / "docs", GERMAN)
-    monkeypatch.setattr(pipeline, "SentenceTransformerEmbedder", lambda name: embedder)
+    monkeypatch.setattr(pipeline, "load_embedder", lambda name: embedder)
     assert cli.main(["index", str(corpus), "--out", str(tmp_path / "index"), "--quiet", "--language", "de"]) == 0
     assert "(faiss:flat, German)" in capsys.readouterr().out
     qa = rag.load(tmp_path / "index", model=embedder, reader=False)

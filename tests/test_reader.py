@@ -230,3 +230,59 @@ def test_a_large_evidence_weight_makes_the_reader_follow_the_evidence(corpus, em
                  answering=rag.AnswerSettings(reader_threshold=0.0, reader_evidence_weight=1000.0))
     answer = led.ask("Where does the Rhine rise?")
     assert answer.answer == evidence.answer and answer.short_answer in answer.answer
+
+
+# ONNX Runtime: the reader is exported once into the cache and gives torch's numbers.
+
+QUESTIONS = ["Where does the Rhine rise?", "How many countries does the Danube flow through?"]
+PASSAGES = [PASSAGE, ("Cats", "Cats are small domesticated carnivorous mammals. A group of cats is called a clowder.",
+                      ((0, 48), (49, 84)))]
+
+
+def test_the_reader_runs_on_onnx_runtime_with_the_numbers_of_torch(tiny_reader_dir):
+    on_onnx = rd.Reader.load(tiny_reader_dir)
+    on_torch = rd.Reader.load(tiny_reader_dir, onnx=False)
+    assert on_onnx.runtime == "onnxruntime" and on_onnx.model is None
+    assert on_torch.runtime == "torch"
+    for question in QUESTIONS:
+        a, b = on_onnx.read(question, PASSAGES), on_torch.read(question, PASSAGES)
+        assert [(r.passage, r.sentence, r.span) for r in a] == [(r.passage, r.sentence, r.span) for r in b]
+        assert np.allclose([r.logit for r in a], [r.logit for r in b], atol=1e-4)
+
+
+def test_the_onnx_export_is_cached_and_a_damaged_one_is_made_again(tiny_reader_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_CACHE", str(tmp_path))
+    expected = rd.Reader.load(tiny_reader_dir).read(QUESTIONS[0], PASSAGES)
+    [graph] = (tmp_path / "onnx").glob("reader-*.onnx")
+    made = graph.stat().st_mtime_ns
+    rd.Reader.load(tiny_reader_dir)
+    assert graph.stat().st_mtime_ns == made  # reused, not exported again
+    graph.write_bytes(graph.read_bytes()[:1000])  # truncated (a crash mid-write elsewhere, a full disk)
+    again = rd.Reader.load(tiny_reader_dir)
+    assert again.runtime == "onnxruntime"
+    assert [r.logit for r in again.read(QUESTIONS[0], PASSAGES)] == pytest.approx([r.logit for r in expected])
+    assert not list((tmp_path / "onnx").glob("*.tmp"))
+
+
+def test_an_unwritable_cache_falls_back_to_torch_with_one_warning(tiny_reader_dir, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("RAG_CACHE", str(blocker))
+    with pytest.warns(rag.RagWarning, match=r"cannot write the ONNX cache at .*not-a-folder.*running the model "
+                                            r"with torch \(set RAG_CACHE to a writable folder\)"):
+        reader = rd.Reader.load(tiny_reader_dir)
+    assert reader.runtime == "torch" and reader.read(QUESTIONS[0], PASSAGES)
+
+
+def test_rag_runtime_torch_switches_onnx_off(tiny_reader_dir, monkeypatch):
+    monkeypatch.setenv("RAG_RUNTIME", "torch")
+    assert rd.Reader.load(tiny_reader_dir).runtime == "torch"
+
+
+def test_damaged_weights_are_refused_on_the_onnx_path_too(tiny_reader_dir, tmp_path):
+    import shutil
+
+    folder = shutil.copytree(tiny_reader_dir, tmp_path / "reader")
+    (folder / rd.WEIGHTS).write_bytes(b"not safetensors")
+    with pytest.raises(ModelLoadError, match=r"cannot load the reader from .*Fix: the bundled reader ships"):
+        rd.Reader.load(folder)

@@ -1,0 +1,156 @@
+"""ONNX Runtime for the two transformer encoders (the embedding model and the reader).
+
+Each encoder is exported once, with torch, to an ONNX file in a cache folder; from then on it runs on
+ONNX Runtime, so answering a question imports neither torch nor transformers nor sentence-transformers
+(those imports were most of a cold `rag ask`), and the forward pass itself is faster on a CPU (measured
+in `benchmarks/bench_reader.py`). The cache key is a digest of what the graph is made from (the weight
+files' names, sizes and modification times) and of rag's export version, so a retrained reader or another
+model gets its own file. Files are written atomically; a file ONNX Runtime cannot open is exported again.
+
+Where onnxruntime is not installed, the cache cannot be written, or RAG_RUNTIME=torch is set, callers
+fall back to torch, which gives the same numbers to about 1e-5.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import tempfile
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import RagWarning
+
+EXPORT_VERSION = 1
+OPSET = 17
+_export_lock = threading.Lock()
+
+
+def enabled() -> bool:
+    """Whether ONNX Runtime is installed and not switched off (RAG_RUNTIME=torch)."""
+    if os.environ.get("RAG_RUNTIME", "").lower() == "torch":
+        return False
+    return importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("onnx") is not None
+
+
+def cache_dir() -> Path:
+    """$RAG_CACHE/onnx, else $XDG_CACHE_HOME/rag/onnx, else ~/.cache/rag/onnx."""
+    root = os.environ.get("RAG_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag"
+    return Path(root) / "onnx"
+
+
+def fingerprint(files: Sequence[Path], *parts: str) -> str:
+    """A key for what a graph is built from: each file's resolved path, size and modification time."""
+    digest = hashlib.sha256(f"rag-onnx-{EXPORT_VERSION}".encode())
+    for path in files:
+        stat = Path(path).stat()
+        digest.update(f"\0{Path(path).resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+    for part in parts:
+        digest.update(f"\0{part}".encode())
+    return digest.hexdigest()[:32]
+
+
+def session(name: str, key: str, export: Callable[[Path], None]):
+    """An ONNX Runtime session for `name`'s graph, exported with `export(path)` unless the cache has it.
+    None when it cannot be had (the caller then runs torch); the reason is one warning."""
+    import onnxruntime as ort
+
+    path = cache_dir() / f"{name}-{key}.onnx"
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only
+    with _export_lock:
+        for attempt in range(2):
+            if not path.is_file():
+                try:
+                    _write(path, export)
+                except OSError as exc:
+                    warnings.warn(f"cannot write the ONNX cache at {path.parent} ({exc.strerror or exc}); "
+                                  "running the model with torch (set RAG_CACHE to a writable folder)",
+                                  RagWarning, stacklevel=3)
+                    return None
+            try:
+                return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            except Exception as exc:  # a truncated or foreign file: export it again, once
+                if attempt:
+                    warnings.warn(f"ONNX Runtime cannot run {path} ({exc}); running the model with torch",
+                                  RagWarning, stacklevel=3)
+                    return None
+                path.unlink(missing_ok=True)
+    return None
+
+
+def _write(path: Path, export: Callable[[Path], None]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        export(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def export_module(module, inputs: dict[str, np.ndarray], outputs: Sequence[str], dynamic: dict[str, dict[int, str]],
+                  path: Path) -> None:
+    """Export a torch module called with `inputs` (by keyword order) to one self-contained ONNX file."""
+    import torch
+
+    args = tuple(torch.from_numpy(np.ascontiguousarray(v)) for v in inputs.values())
+    with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+        warnings.simplefilter("ignore")  # the exporter's notes on tracing are not the user's business
+        torch.onnx.export(module.eval(), args, str(path), input_names=list(inputs), output_names=list(outputs),
+                          dynamic_axes=dynamic, opset_version=OPSET, dynamo=False)
+
+
+class Tokenizer:
+    """A fast (Rust) tokenizer from a model folder's tokenizer.json, called like the transformers one for
+    what rag asks of it: word pieces (and character offsets) of a text, and the model's [CLS]/[SEP]."""
+
+    def __init__(self, folder: str | Path) -> None:
+        from tokenizers import Tokenizer as RustTokenizer
+
+        self._tokenizer = RustTokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+        marked = self._tokenizer.encode("a", add_special_tokens=True).ids  # [CLS] a [SEP], <s> a </s>, ...
+        self.cls_token_id, self.sep_token_id = marked[0], marked[-1]
+
+    def __call__(self, text: str, *, add_special_tokens: bool = True, return_offsets_mapping: bool = False,
+                 **_ignored) -> dict:
+        encoding = self._tokenizer.encode(text, add_special_tokens=add_special_tokens)
+        out = {"input_ids": encoding.ids}
+        if return_offsets_mapping:
+            out["offset_mapping"] = encoding.offsets
+        return out
+
+    def tokenize(self, text: str) -> list[str]:
+        return self._tokenizer.encode(text, add_special_tokens=False).tokens
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self._tokenizer.decode(list(ids), skip_special_tokens=False)
+
+    def batch(self, texts: Sequence[str], *, max_length: int | None = None, special: bool = True) -> list[list[int]]:
+        """Word-piece ids of each text, with the special tokens, cut to max_length."""
+        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=special)
+        ids = [e.ids for e in encodings]
+        if max_length is not None:
+            ids = [i if len(i) <= max_length else i[:max_length - 1] + i[-1:] for i in ids]
+        return ids
+
+
+def model_files(folder: Path) -> list[Path]:
+    """The files a transformer folder's graph is made from (weights and config)."""
+    found = [folder / name for name in ("model.safetensors", "pytorch_model.bin", "config.json")
+             if (folder / name).is_file()]
+    return found
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
