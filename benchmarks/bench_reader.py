@@ -3,10 +3,13 @@
     python benchmarks/bench_reader.py [--index DIR] [--squad FILE --limit N] [--rounds 3] [--json]
 
 Measured in one process, question by question, interleaved so that machine noise hits all alike:
-  floor            encode the question + one FAISS search (what no extractive QA over this index avoids)
+  floor            encode the question + one FAISS search (what no extractive QA over this index avoids),
+                   with the embedder rag uses (ONNX Runtime)
+  floor, torch     the same with the sentence-transformers (torch) embedder, as before ONNX Runtime
   ask, no reader   `qa.ask` with reader=False (retrieval + evidence scoring)
-  ask, reader      `qa.ask` with the bundled reader (fp32, the default)
-  ask, reader int8 the same reader with int8 dynamic quantization (faster, less accurate)
+  ask, reader      `qa.ask` with the bundled reader (fp32 on ONNX Runtime, the default)
+  ask, reader torch      the same reader on torch fp32 (the path before ONNX Runtime)
+  ask, reader int8 torch the reader on torch with int8 dynamic quantization (faster, less accurate)
   roberta-base     Haystack's default ExtractiveReader architecture (deepset/roberta-base-squad2 is a
                    roberta-base), one batched forward pass over the top-10 retrieved passages
                    (question + passage, up to 384 word pieces each, as its default max_seq_length)
@@ -103,25 +106,31 @@ def main() -> None:
     plain = rag.QA(qa.index, qa.embedder, reader=None, retrieval=qa.retrieval, answering=qa.answering)
     int8 = rag.QA(qa.index, qa.embedder, reader=rag.Reader.load(quantize=True), retrieval=qa.retrieval,
                   answering=qa.answering)
-    runners = {"ask, no reader": plain.ask, "ask, reader": qa.ask, "ask, reader int8": int8.ask}
+    on_torch = rag.QA(qa.index, qa.embedder, reader=rag.Reader.load(onnx=False), retrieval=qa.retrieval,
+                      answering=qa.answering)
+    torch_embedder = rag.SentenceTransformerEmbedder(qa.embedder.name)
+    runners = {"ask, no reader": plain.ask, "ask, reader": qa.ask, "ask, reader torch": on_torch.ask,
+               "ask, reader int8 torch": int8.ask}
     if args.txtai:
         runners["txtai hybrid search"] = txtai_search(qa)
     for q in questions[:5]:  # warm-up
         for run in runners.values():
             run(q)
-    times: dict[str, list[float]] = {"floor": [], **{name: [] for name in runners}}
+    floors = {"floor": qa.embedder, "floor, torch": torch_embedder}
+    times: dict[str, list[float]] = {**{name: [] for name in floors}, **{name: [] for name in runners}}
     for _ in range(args.rounds):
         for q in questions:
-            start = time.perf_counter()
-            vector = qa.embedder.encode([q])
-            qa.index.store.search(vector, qa.retrieval.candidates * 2)
-            times["floor"].append(time.perf_counter() - start)
+            for name, embedder in floors.items():
+                start = time.perf_counter()
+                vector = embedder.encode([q])
+                qa.index.store.search(vector, qa.retrieval.candidates * 2)
+                times[name].append(time.perf_counter() - start)
             for name, run in runners.items():
                 start = time.perf_counter()
                 run(q)
                 times[name].append(time.perf_counter() - start)
 
-    tokenizer = qa.reader.tokenizer
+    tokenizer = on_torch.reader.tokenizer
     baselines = {name: baseline(name) for name in ("roberta-base", "distilbert-base")}
     base_times: dict[str, list[float]] = {"ask, reader (same questions)": [], **{f"{n} top-10": [] for n in baselines}}
     for q in questions[:args.baseline_questions]:
@@ -141,6 +150,8 @@ def main() -> None:
     ours = result["ask, reader (same questions)"]["p50"]
     result["ratios"] = {
         "ask reader / floor (p50)": reader / floor,
+        "ask reader / floor with the torch embedder (p50)": reader / result["floor, torch"]["p50"],
+        "reader on torch / reader on ONNX Runtime (ask p50)": result["ask, reader torch"]["p50"] / reader,
         "ask no reader / floor (p50)": result["ask, no reader"]["p50"] / floor,
         "reader cost, p50 ms (ask reader - ask no reader)": reader - result["ask, no reader"]["p50"],
         "roberta-base top-10 forward / ask reader (p50)": result["roberta-base top-10"]["p50"] / ours,
@@ -160,7 +171,8 @@ def main() -> None:
             print(f"{name:30} p50 {s['p50']:8.1f} ms  p95 {s['p95']:8.1f} ms  mean {s['mean']:8.1f} ms  (n={s['n']})")
     for name, value in result["ratios"].items():
         print(f"{name:52} {value:8.2f}")
-    print(f"torch threads: {__import__('torch').get_num_threads()}; baselines timed once on "
+    print(f"runtime: {qa.reader.runtime}, embedder {type(qa.embedder).__name__}; torch threads: "
+          f"{__import__('torch').get_num_threads()}; baselines timed once on "
           f"{len(base_times['ask, reader (same questions)'])} questions")
 
 

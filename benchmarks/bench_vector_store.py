@@ -126,12 +126,23 @@ def run_faiss(n: int, q: np.ndarray, truth: np.ndarray) -> dict:
 
 def client(args) -> None:
     """The Milvus client, in its own process: insert through MilvusStore, then search."""
-    from rag.stores import create_store, parse_store
+    from rag.stores import create_store, open_store, parse_store
 
     q = np.load(args.queries_file)
     truth = np.load(args.truth_file)
-    store = create_store(parse_store(f"milvus:{args.uri}"), DIM, None)
-    seconds = fill(store, args.n)
+    seconds, store = None, None
+    if args.collection:  # a collection an earlier run filled and kept (--keep): measure it again
+        try:
+            store = open_store(parse_store(f"milvus:{args.uri}#{args.collection}"), DIM, Path("."), Path("."))
+        except FileNotFoundError:
+            store = None
+        if store is not None and len(store) != args.n:
+            store.drop()
+            store = None
+    if store is None:
+        name = f"#{args.collection}" if args.collection else ""
+        store = create_store(parse_store(f"milvus:{args.uri}{name}"), DIM, None)
+        seconds = round(fill(store, args.n), 1)
     # Milvus builds the segments' HNSW graphs (and compacts them) in the background after a flush: wait
     # until the server says every row is indexed, then until the median of 20 probe searches stops
     # falling (at most --settle seconds in all).
@@ -149,11 +160,12 @@ def client(args) -> None:
             break
         last = now
         time.sleep(30)
-    result = {"store": store.uri, "index_seconds": round(seconds, 1),
+    result = {"store": store.uri, "index_seconds": seconds,
               "indexed_after_seconds": indexed,
               "settle_seconds": round(time.perf_counter() - started, 1), **measure(store, q, truth),
               "client_peak_rss_mb": round(peak_mb()), "count": len(store)}
-    store.drop()
+    if not args.keep:
+        store.drop()
     print(json.dumps(result))
 
 
@@ -164,9 +176,9 @@ def _free_port() -> int:
 
 
 def run_milvus(n: int, q: np.ndarray, truth: np.ndarray, tmp: Path, settle: float, uri: str | None,
-               server_pid: int | None = None) -> dict:
+               server_pid: int | None = None, extra: tuple[str, ...] = ()) -> dict:
     if uri:  # a Milvus server or cluster that is already running
-        result = _client(n, uri, q, truth, tmp, settle)
+        result = _client(n, uri, q, truth, tmp, settle, extra)
         if server_pid:  # a server on this machine: its peak memory too
             result["server_peak_rss_mb"] = round(peak_mb(server_pid) or 0)
         return result
@@ -188,12 +200,13 @@ def run_milvus(n: int, q: np.ndarray, truth: np.ndarray, tmp: Path, settle: floa
         server.wait(timeout=30)
 
 
-def _client(n: int, uri: str, q: np.ndarray, truth: np.ndarray, tmp: Path, settle: float) -> dict:
+def _client(n: int, uri: str, q: np.ndarray, truth: np.ndarray, tmp: Path, settle: float,
+            extra: tuple[str, ...] = ()) -> dict:
     np.save(tmp / "q.npy", q)
     np.save(tmp / "truth.npy", truth)
     done = subprocess.run([sys.executable, __file__, "--role", "client", "--n", str(n), "--uri", uri,
                            "--queries-file", str(tmp / "q.npy"), "--truth-file", str(tmp / "truth.npy"),
-                           "--settle", str(settle)], capture_output=True, text=True, check=True)
+                           "--settle", str(settle), *extra], capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -209,6 +222,9 @@ def main() -> None:
     parser.add_argument("--uri", help="a running Milvus server to measure (default: start Milvus Lite)")
     parser.add_argument("--server-pid", type=int, help="with --uri: the local server process whose peak "
                         "memory to report")
+    parser.add_argument("--collection", help="with --uri: the collection to fill, or to measure again if it "
+                        "already holds --n vectors (its index_seconds is then null)")
+    parser.add_argument("--keep", action="store_true", help="with --uri: keep the collection after measuring")
     parser.add_argument("--queries-file")
     parser.add_argument("--truth-file")
     args = parser.parse_args()
@@ -223,7 +239,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.stores.split(","):
             if name == "milvus":
-                results[name] = run_milvus(args.n, q, truth, Path(tmp), args.settle, args.uri, args.server_pid)
+                extra = (*(("--collection", args.collection) if args.collection else ()),
+                         *(("--keep",) if args.keep else ()))
+                results[name] = run_milvus(args.n, q, truth, Path(tmp), args.settle, args.uri, args.server_pid,
+                                           extra)
             else:
                 results[name] = run_faiss(args.n, q, truth)
             print(name, json.dumps(results[name]), flush=True)

@@ -48,6 +48,20 @@ def resolve_model(name: str) -> str:
     return name
 
 
+def local_folder(name: str) -> Path | None:
+    """A folder holding `name`'s files: the packaged copy, a local folder, or the Hugging Face cache's
+    copy of a hub model already downloaded (never a download); None otherwise."""
+    location = Path(resolve_model(name))
+    if location.is_dir():
+        return location
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(name, local_files_only=True))
+    except Exception:  # not cached, not a hub name, no huggingface_hub: the torch path will fetch it
+        return None
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model on the CPU (or `device`)."""
 
@@ -132,8 +146,8 @@ def load_embedder(model: str = DEFAULT_MODEL) -> Embedder:
     """The embedder for `model`: on ONNX Runtime where it can run there, else sentence-transformers."""
     from . import runtime
 
-    location = Path(resolve_model(model))
-    shape = _plain_shape(location) if runtime.enabled() else None
+    location = local_folder(model) if runtime.enabled() else None
+    shape = _plain_shape(location) if location is not None else None
     if shape is not None:
         session = runtime.session("embedder", runtime.fingerprint(runtime.model_files(location)),
                                   lambda path: _export_transformer(location, path))

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .embedder import resolve_model
+from .embedder import local_folder, resolve_model
 from .errors import ModelLoadError
 
 DEFAULT_READER = Path(__file__).resolve().parent / "models" / "reader"
@@ -332,8 +332,8 @@ def _onnx_session(folder: Path, config: ReaderConfig):
     """(session, tokenizer) running the reader on ONNX Runtime, or None where it cannot (torch then)."""
     from . import runtime
 
-    base = Path(resolve_model(config.base_model))
-    if not runtime.enabled() or not (base / "tokenizer.json").is_file():
+    base = local_folder(config.base_model) if runtime.enabled() else None
+    if base is None or not (base / "tokenizer.json").is_file():
         return None
     key = runtime.fingerprint([folder / WEIGHTS, *runtime.model_files(base)])
     session = runtime.session("reader", key, lambda path: _export(folder, path))
