@@ -189,7 +189,7 @@ def _module():
             first, member = sentence_members(sentence_of.cpu().numpy())
             sentence_logits, starts, ends = self.heads(input_ids, token_type_ids, attention_mask,
                                                        torch.from_numpy(member).to(input_ids.device))
-            return sentence_logits, torch.from_numpy(first), starts, ends
+            return sentence_logits, torch.from_numpy(first).to(input_ids.device), starts, ends
 
         def heads(self, input_ids, token_type_ids, attention_mask, member):
             """The model proper (what is exported to ONNX): `member` is `sentence_members`' matrix."""
