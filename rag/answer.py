@@ -59,6 +59,16 @@ class Answer:
         """The JSON contract shared by `rag ask --json` and the web API."""
         return asdict(self)
 
+    def nearest(self) -> list[Citation]:
+        """The alternatives' passages, each once (two sentences of one paragraph are one passage)."""
+        seen, found = set(), []
+        for alternative in self.alternatives:
+            c = alternative.citations[0]
+            if (c.source, c.paragraph) not in seen:
+                seen.add((c.source, c.paragraph))
+                found.append(c)
+        return found
+
 
 @dataclass(frozen=True)
 class _Candidate:

@@ -33,8 +33,7 @@ def _format(answer: Answer) -> str:
         lines.append(answer.message)
         if answer.alternatives:
             lines.append("Closest passages you may want to read:")
-            for alt in answer.alternatives:
-                c = alt.citations[0]
+            for c in answer.nearest():
                 lines.append(f"  - {c.title} ({c.source}, {c.location})")
         return "\n".join(lines)
     wrapped = textwrap.fill(answer.answer, width=100, initial_indent="  “", subsequent_indent="   ")

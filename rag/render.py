@@ -82,14 +82,10 @@ def render_answer(answer: Answer, *, sources: int = 3) -> str:
 def _declined(answer: Answer, sources: int) -> str:
     """A decline that helps: the nearest passages as passages (nothing highlighted: none answers), each
     once, and what to try next."""
-    seen, nearest = set(), []
-    for a in answer.alternatives:
-        c = a.citations[0]
-        if (c.source, c.paragraph) not in seen and len(nearest) < sources:
-            seen.add((c.source, c.paragraph))
-            nearest.append(f"<li><b>{escape(c.title)}</b>, {c.location} · {_open_link(c, 'open the document')} "
-                           f'<small><code>{escape(c.source)}</code></small>'
-                           f'<blockquote class="rag-nearest">{escape(c.context)}</blockquote></li>')
+    nearest = [f"<li><b>{escape(c.title)}</b>, {c.location} · {_open_link(c, 'open the document')} "
+               f'<small><code>{escape(c.source)}</code></small>'
+               f'<blockquote class="rag-nearest">{escape(c.context)}</blockquote></li>'
+               for c in answer.nearest()[:sources]]
     hint = ("<p>Try other words for the key terms, or name the document you mean"
             + (f" (nearest: “{escape(answer.alternatives[0].citations[0].title)}”)" if answer.alternatives else "")
             + ".</p>")

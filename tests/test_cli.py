@@ -70,3 +70,17 @@ def test_empty_corpus_is_a_clear_error(tmp_path, embedder, monkeypatch, capsys):
     (tmp_path / "docs").mkdir()
     assert cli.main(["index", str(tmp_path / "docs"), "--quiet"]) == 1
     assert "no quotable text found under" in capsys.readouterr().err
+
+
+def test_a_decline_lists_each_nearest_passage_once():
+    from rag.answer import Alternative, Answer, Citation
+
+    text = "Cats sleep a lot. A group of cats is a clowder."
+    first, second = (Citation("cats.txt", "Cats", 1, None, s, e, text, 0.1) for s, e in ((0, 17), (18, 47)))
+    other = Citation("rivers.md", "Rivers", 2, None, 0, 10, "The Rhine rises in the Alps.", 0.05)
+    answer = Answer("Who won the cup?", False, "", 0.1, alternatives=[
+        Alternative(text[:17], 0.1, [first]), Alternative(text[18:], 0.1, [second]),
+        Alternative("The Rhine", 0.05, [other])], message="The documents don't say.")
+    out = cli._format(answer)
+    assert out.count("cats.txt, paragraph 1") == 1 and "rivers.md, paragraph 2" in out
+    assert [c.source for c in answer.nearest()] == ["cats.txt", "rivers.md"]
