@@ -297,9 +297,11 @@ from tests.conftest import HashingEmbedder
 
 real = index_module._fsync_tree
 
-def slow(folder):
+def slow(folder):  # hold the lock until the test has seen the second writer wait (at most 120 s)
     Path({marker!r}).write_text("saving")
-    time.sleep(2)
+    deadline = time.monotonic() + 120
+    while not Path({release!r}).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     real(folder)
 
 index_module._fsync_tree = slow
@@ -321,18 +323,25 @@ print("ok")
 def test_two_writers_on_one_index_take_turns_and_the_index_is_whole(indexed, embedder, tmp_path):
     corpus, out = indexed
     (corpus / "harbour.txt").write_text(PARAGRAPH[0])
-    marker = tmp_path / "saving.marker"
-    args = dict(root=str(ROOT), marker=str(marker), corpus=str(corpus), out=str(out))
+    marker, release, said = tmp_path / "saving.marker", tmp_path / "release.marker", tmp_path / "second.err"
+    args = dict(root=str(ROOT), marker=str(marker), release=str(release), corpus=str(corpus), out=str(out))
     first = subprocess.Popen([sys.executable, "-c", SLOW_WRITER.format(**args)], stdout=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not marker.exists() and first.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert marker.exists(), "the first writer never reached the save"
-    second = subprocess.run([sys.executable, "-c", SECOND_WRITER.format(**args)], capture_output=True, text=True,
-                            timeout=120)
+    waiting = f"another rag process is writing the index at {out}; waiting for it to finish"
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the first writer never reached the save"
+        with open(said, "w") as err:  # the first writer holds the lock until the second says it waits
+            second = subprocess.Popen([sys.executable, "-c", SECOND_WRITER.format(**args)], stdout=subprocess.PIPE,
+                                      stderr=err, text=True)
+            while waiting not in said.read_text() and second.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        release.write_text("go")
     assert first.wait(timeout=120) == 0 and first.stdout.read().strip() == "ok"
-    assert second.returncode == 0 and second.stdout.strip() == "ok"
-    assert f"another rag process is writing the index at {out}; waiting for it to finish" in second.stderr
+    assert second.wait(timeout=120) == 0 and second.stdout.read().strip() == "ok"
+    assert waiting in said.read_text()
     assert_intact(out, embedder)
     assert "harbour.txt" in load_index(out).manifest.documents
     published = load_index(out).manifest.data
