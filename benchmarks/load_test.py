@@ -122,13 +122,14 @@ def main() -> None:
               f"max {report['max_ms']:.0f} ms; throughput {report['requests_per_s']:.1f} requests/s")
     if len(rss) >= 4:
         rss.sort()
-        warm = next(kb for done, kb in rss if done >= total // 10)
-        half = [(done, kb) for done, kb in rss if done >= total // 2]
+        finished = rss[-1][0]  # requests answered (fewer than asked when the deadline stopped the run)
+        warm = next(kb for done, kb in rss if done >= finished // 10)
+        half = [(done, kb) for done, kb in rss if done >= finished // 2]
         slope = float(np.polyfit([d for d, _ in half], [kb for _, kb in half], 1)[0]) if len(half) >= 2 else None
         report.update(rss_mb_warm=warm / 1024, rss_mb_end=rss[-1][1] / 1024, rss_kb_per_request_second_half=slope,
                       rss_samples=rss)
-        print(f"app RSS {warm / 1024:.0f} MB after {total // 10} requests, {rss[-1][1] / 1024:.0f} MB at the end; "
-              f"second half: {slope:+.2f} KB per request")
+        print(f"app RSS {warm / 1024:.0f} MB after {finished // 10} requests, {rss[-1][1] / 1024:.0f} MB at the end; "
+              f"second half: {slope:+.2f} KB per request" if slope is not None else "second half: too few samples")
     for reason in sorted(set(errors))[:5]:
         print(f"  error: {reason} (x{errors.count(reason)})")
     if args.out:
