@@ -211,7 +211,6 @@ class OnnxEmbedder:
 
 def _export_transformer(folder: Path, path: Path) -> None:
     """A model folder's transformer (token states out) as an ONNX graph."""
-    from torch import nn
     from transformers import AutoModel
 
     from . import runtime
@@ -221,20 +220,15 @@ def _export_transformer(folder: Path, path: Path) -> None:
     except Exception as exc:
         raise ModelLoadError(f"cannot load the embedding model from {str(folder)!r}: {type(exc).__name__}: "
                              f"{exc}") from exc
-    takes_types = encoder.config.type_vocab_size > 0 if hasattr(encoder.config, "type_vocab_size") else False
+    takes_types = getattr(encoder.config, "type_vocab_size", 0) > 0
 
-    class States(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder = encoder
-
-        def forward(self, input_ids, attention_mask, token_type_ids=None):
-            kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
-            return self.encoder(input_ids=input_ids, attention_mask=attention_mask, **kwargs).last_hidden_state
+    def states(input_ids, attention_mask, token_type_ids=None):
+        kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
+        return encoder(input_ids=input_ids, attention_mask=attention_mask, **kwargs).last_hidden_state
 
     ids = np.full((2, 9), 7, dtype=np.int64)
     inputs = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
     if takes_types:
         inputs["token_type_ids"] = np.zeros_like(ids)
     axes = {0: "batch", 1: "tokens"}
-    runtime.export_module(States(), inputs, ["states"], {**{k: axes for k in inputs}, "states": axes}, path)
+    runtime.export_module(encoder, states, inputs, ["states"], {**{k: axes for k in inputs}, "states": axes}, path)

@@ -303,26 +303,15 @@ def load_trainable(folder: str | Path):
 
 def _export(folder: Path, path: Path) -> None:
     """The reader's model (encoder and heads) as an ONNX graph; the checks of `_load` apply."""
-    from torch import nn
-
     from . import runtime
 
     model = _load(folder)[0]
-
-    class Heads(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, token_type_ids, attention_mask, member):
-            return self.model.heads(input_ids, token_type_ids, attention_mask, member)
-
     ids = np.full((2, 12), 7, dtype=np.int64)
     sentence_of = np.array([[-1] * 4 + [0] * 4 + [1] * 4, [-1] * 4 + [2] * 6 + [-1] * 2], dtype=np.int64)
     rows, tokens = {0: "rows", 1: "tokens"}, {0: "rows", 1: "tokens", 2: "sentences"}
-    runtime.export_module(Heads(), {"input_ids": ids, "token_type_ids": np.zeros_like(ids),
-                                    "attention_mask": np.ones_like(ids), "member": sentence_members(sentence_of)[1]},
-                          ["sentence_logits", "start_logits", "end_logits"],
+    inputs = {"input_ids": ids, "token_type_ids": np.zeros_like(ids), "attention_mask": np.ones_like(ids),
+              "member": sentence_members(sentence_of)[1]}
+    runtime.export_module(model, model.heads, inputs, ["sentence_logits", "start_logits", "end_logits"],
                           {"input_ids": rows, "token_type_ids": rows, "attention_mask": rows, "member": tokens,
                            "sentence_logits": {0: "rows", 1: "sentences"}, "start_logits": rows, "end_logits": rows},
                           path)

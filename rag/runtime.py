@@ -97,15 +97,24 @@ def _write(path: Path, export: Callable[[Path], None]) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def export_module(module, inputs: dict[str, np.ndarray], outputs: Sequence[str], dynamic: dict[str, dict[int, str]],
-                  path: Path) -> None:
-    """Export a torch module called with `inputs` (by keyword order) to one self-contained ONNX file."""
+def export_module(owner, forward: Callable, inputs: dict[str, np.ndarray], outputs: Sequence[str],
+                  dynamic: dict[str, dict[int, str]], path: Path) -> None:
+    """Export `forward` (a function of the `inputs` arrays, by keyword order, using the torch module
+    `owner`'s weights) to one self-contained ONNX file."""
     import torch
+
+    class Graph(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.owner = owner  # registered, so its weights are the graph's
+
+        def forward(self, *args):
+            return forward(*args)
 
     args = tuple(torch.from_numpy(np.ascontiguousarray(v)) for v in inputs.values())
     with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
         warnings.simplefilter("ignore")  # the exporter's notes on tracing are not the user's business
-        torch.onnx.export(module.eval(), args, str(path), input_names=list(inputs), output_names=list(outputs),
+        torch.onnx.export(Graph().eval(), args, str(path), input_names=list(inputs), output_names=list(outputs),
                           dynamic_axes=dynamic, opset_version=OPSET, dynamo=False)
 
 
