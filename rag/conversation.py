@@ -42,6 +42,9 @@ _PREPOSITIONS = {"in", "on", "at", "for", "by", "during", "since", "after", "bef
 _SHORT_WORDS = 1  # a question with at most this many searchable words of its own leans on the last turn
 _OWN_WORDS = 3  # a question with a back-reference and fewer searchable words than this leans on the last turn
 _OPENER_WORDS = 2  # "And ..." with at most this many searchable words leans on the last turn
+# Verbs that answer something said before ("How did China respond?"): with few words of their own,
+# such questions lean on the last turn as "And ..." questions do.
+_REACTIONS = re.compile(r"^(?:respon[ds]\w*|react\w*|repl(?:y|ies|ied)\w*|retaliat\w*|happen\w*)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,9 @@ def content_runs(question: str) -> list[tuple[int, int, bool]]:
     words = _words(question)
     named = [w[:1].isupper() and _content(w) and not (i == 0 and w.lower() in _QUESTION_WORDS)
              for i, (_, _, w) in enumerate(words)]
+    for i, (_, _, w) in enumerate(words):  # a number beside a name is part of it: "24 November", "Super Bowl 50"
+        if w.isdigit() and ((i and named[i - 1]) or (i + 1 < len(words) and named[i + 1])):
+            named[i] = True
     runs: list[tuple[int, int, bool]] = []
     i = 0
     while i < len(words):
@@ -178,7 +184,10 @@ def referent(last: Turn, weights: Callable[[str], Mapping[str, float]], pronoun:
     if pronoun in _PLURALS:
         return asked_about or subject(previous, weights)
     if first in {"what", "which"} and last.short and len(last.short.split()) <= _SUBJECT_WORDS // 2 + 1:
-        return last.short
+        short = last.short
+        if not short.lower().startswith("the ") and f"the {short}".lower() in last.answer.lower():
+            short = "the " + short  # as the quote has it: "the National Security Law"
+        return short
     return asked_about or subject(previous, weights)
 
 
@@ -226,7 +235,8 @@ def rewrite(question: str, history: Iterable | None, weights: Callable[[str], Ma
         if asked in {"what", "which"} and last.short:  # "What does he want?" "Why?" -> why he wants <it>
             tail = f"{tail} {last.short}"
         return f"{body.rstrip(' ?')} {tail}?"
-    if own <= _OPENER_WORDS and _OPENERS.match(q):
-        # "And when did the Mayor reply?": carry the last question's words over (as HQE does).
+    if own <= _OPENER_WORDS and (_OPENERS.match(q) or any(_REACTIONS.match(w) for w in lowered)):
+        # "And when did the Mayor reply?", "How did China respond?": carry the last question's words
+        # over (as HQE does).
         return f"{body.rstrip(' ?')}? {previous}"
     return question

@@ -86,14 +86,19 @@ class QA:
             return self.ask_many([cleaned])[0]
         vector, literal = self.embedder.encode([searched, cleaned])
         rewritten = retrieve(self.index, vector, searched, k=self._k, settings=self.retrieval)
-        rankings = [rewritten.hits, retrieve(self.index, literal, cleaned, k=self._k, settings=self.retrieval).hits]
+        hits = merge(rewritten.hits, retrieve(self.index, literal, cleaned, k=self._k, settings=self.retrieval).hits,
+                     k=self._k)
+        answering = self.answering
         quoted = self._passage_quoting(turns[-1].answer)
-        if quoted is not None and rankings[0]:
-            # A follow-up is most often about what was just quoted: its passage is read too, ranked first.
+        if quoted is not None and hits:
+            # A follow-up is most often about what was just quoted: its passage is read first, on top of
+            # the usual ones (it does not push out a passage the rewrite or the question found).
+            if quoted not in [h.passage_id for h in hits[:answering.reader_passages]]:
+                answering = replace(answering, reader_passages=answering.reader_passages + 1)
             (hit,) = score(self.index, vector, rewritten.lexical, [quoted], self.retrieval)
-            rankings.append([replace(hit, score=max(hit.score, rankings[0][0].score))])
-        retrieved = rewritten._replace(hits=merge(*rankings, k=self._k))
-        return replace(self._answer(searched, vector, retrieved), question=cleaned, searched=searched)
+            hits = [replace(hit, score=max(hit.score, hits[0].score))] + [h for h in hits if h.passage_id != quoted]
+        retrieved = rewritten._replace(hits=hits)
+        return replace(self._answer(searched, vector, retrieved, answering), question=cleaned, searched=searched)
 
     def _passage_quoting(self, quote: str) -> int | None:
         """The passage an earlier answer quoted (found by its words, then checked verbatim)."""
@@ -117,10 +122,11 @@ class QA:
     def _k(self) -> int:
         return max(self.answering.passages, self.answering.citations, self.answering.reader_passages)
 
-    def _answer(self, question: str, vector, retrieved: Retrieved) -> Answer:
+    def _answer(self, question: str, vector, retrieved: Retrieved, answering: AnswerSettings | None = None) -> Answer:
+        answering = answering or self.answering
         if self.reader is not None:
-            return read(self.index, self.reader, question, vector, retrieved, self.answering)
-        return extract(self.index, question, vector, retrieved, self.answering)
+            return read(self.index, self.reader, question, vector, retrieved, answering)
+        return extract(self.index, question, vector, retrieved, answering)
 
 
 def _embedder_for(model: str | Embedder | None, default: str) -> Embedder:

@@ -25,6 +25,14 @@ def weights(text: str) -> dict[str, float]:
     (["Which cities has London signed agreements with?"], "Who signed them?", "Who signed the cities?"),
     (["What sanctions did the UK impose?"], "Why?", "Why sanctions did the UK impose?"),
     (["What is the Deputy Mayor writing about?"], "About what?", "About what is the Deputy Mayor writing about?"),
+    # A date is one subject: "24 November" is swapped whole, not "November" alone.
+    (["What did the Mayor announce on 24 November?"], "What about the Procurement Bill?",
+     "What did the Mayor announce on the Procurement Bill?"),
+    # Responding answers something said before: the last question's words are carried over.
+    (["What did Dominic Raab say about the extradition treaty?"], "How did China respond?",
+     "How did China respond? What did Dominic Raab say about the extradition treaty?"),
+    (["What did the Assembly ask for?"], "And how did the Mayor reply?",
+     "how did the Mayor reply? What did the Assembly ask for?"),
 ])
 def test_a_follow_up_is_rewritten_to_stand_on_its_own(history, question, expected):
     assert rewrite(question, history, weights) == expected
@@ -34,6 +42,7 @@ def test_a_follow_up_is_rewritten_to_stand_on_its_own(history, question, expecte
     "Who is Michael Kovrig?",
     "What does the letter ask the Mayor to do about forced labour?",
     "When was the Violence Reduction Unit set up?",
+    "How did China respond to the sanctions on Xinjiang officials?",
 ])
 def test_a_question_that_stands_on_its_own_is_left_as_it_is(question):
     assert rewrite(question, ["What sanctions did the UK impose on Xinjiang officials?"], weights) == question
@@ -55,8 +64,10 @@ def test_that_at_the_end_points_at_the_last_answer():
 def test_a_short_answer_names_the_thing_it_refers_to():
     last = Turn("Which law has stifled opposition in Hong Kong?", answer="The National Security Law ...",
                 short="National Security Law")
-    expected = "How did the UK respond to National Security Law?"
+    expected = "How did the UK respond to the National Security Law?"  # with its article, as the quote has it
     assert rewrite("How did the UK respond to it?", [last], weights) == expected
+    last = Turn("Which law has stifled opposition in Hong Kong?", answer="Article 23 did.", short="Article 23")
+    assert rewrite("How did the UK respond to it?", [last], weights) == "How did the UK respond to Article 23?"
 
 
 def test_subject_prefers_a_name_and_keeps_its_article():
@@ -97,6 +108,28 @@ def test_a_question_that_stands_on_its_own_is_answered_exactly_as_without_histor
     alone = qa.ask("What is a group of cats called?")
     with_history = qa.ask("What is a group of cats called?", history=["Where does the Rhine rise?"])
     assert with_history == alone and with_history.searched == ""
+
+
+def test_the_passage_last_quoted_is_read_first_on_top_of_the_usual_ones(qa, monkeypatch):
+    from dataclasses import replace
+
+    qa.answering = replace(qa.answering, reader_passages=1)
+    read = {}
+
+    def answer(question, vector, retrieved, answering=None):
+        read.update(question=question, hits=retrieved.hits, answering=answering)
+        return rag.Answer(question, False, "", 0.0)
+
+    monkeypatch.setattr(qa, "_answer", answer)
+    etna = "Mount Etna is an active volcano on the east coast of Sicily."
+    qa.ask("And where does it end?", history=[{"question": "Where does the Rhine rise?", "answer": etna}])
+    assert read["question"] == "where does the Rhine end?"
+    assert etna in qa.index.passages[read["hits"][0].passage_id].text
+    assert "Rhine" in qa.index.passages[read["hits"][1].passage_id].text  # not pushed out: 2 passages read
+    assert read["answering"].reader_passages == 2
+    rhine = "The Rhine rises in the Swiss Alps and ends in the North Sea."
+    qa.ask("And where does it end?", history=[{"question": "Where does the Rhine rise?", "answer": rhine}])
+    assert read["answering"].reader_passages == 1  # the quoted passage is the one found anyway
 
 
 def test_a_history_with_hostile_text_is_cleaned_and_bounded(qa):
