@@ -208,7 +208,12 @@ def rewrite(question: str, history: Iterable | None, weights: Callable[[str], Ma
         if (weights(new) and len(new.split()) <= _SUBJECT_WORDS and first not in _QUESTION_WORDS
                 and first not in _AUXILIARIES and not any(w.lower() in _BACK for _, _, w in _words(new))):
             old = subject(previous, weights)
-            if first in _PREPOSITIONS or not old:  # "And in 2022?": the last question, then
+            if first in _PREPOSITIONS or not old:
+                # "And in 2022?": the last question with its own "in ..." at the end swapped for it
+                # ("What did the UK do in 2019?" -> "... do in 2022?"), else with the phrase added.
+                same = re.search(rf"\s{re.escape(first)}\s+[^?]*?\s*\??\s*$", previous, re.IGNORECASE)
+                if same and len(_words(same.group())) <= _SUBJECT_WORDS // 2 + 1:
+                    return f"{previous[:same.start()]} {new}?"
                 return f"{previous.rstrip(' ?')} {new}?"
             return previous.replace(old, new, 1)
     body = _OPENERS.sub("", q) or q

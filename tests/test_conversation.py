@@ -25,6 +25,10 @@ def weights(text: str) -> dict[str, float]:
     (["Which cities has London signed agreements with?"], "Who signed them?", "Who signed the cities?"),
     (["What sanctions did the UK impose?"], "Why?", "Why sanctions did the UK impose?"),
     (["What is the Deputy Mayor writing about?"], "About what?", "About what is the Deputy Mayor writing about?"),
+    # A time or place said again replaces the last question's own: "in 2019" -> "in 2022".
+    (["What did the UK do in 2019?"], "And in 2022?", "What did the UK do in 2022?"),
+    (["How many countries signed at first?"], "And in 2022?", "How many countries signed at first in 2022?"),
+    (["Who wrote to the Mayor in March?"], "And in June?", "Who wrote to the Mayor in June?"),
     # A date is one subject: "24 November" is swapped whole, not "November" alone.
     (["What did the Mayor announce on 24 November?"], "What about the Procurement Bill?",
      "What did the Mayor announce on the Procurement Bill?"),
