@@ -2,15 +2,16 @@
 about Xinjiang?", "When did it launch?", "Who said that?", "Why?") is rewritten from the earlier turns
 into a question that stands on its own; a question that already stands on its own is left as it is.
 
-Three rewrites, tried in this order:
+Four rewrites, tried in this order:
   * a new subject ("And what about Xinjiang?", "What about the Mayor?", "And Shanghai?"): the previous
     question with its subject (its rarest run of content words, a name first) swapped for the new one;
-  * too short to search ("Why?", "And when?", "How many?"): the new question word in front of the rest
-    of the previous question;
   * a back-reference (it, they, he, she, there, its, their, ...): the pronoun replaced by what it most
     likely points at in the last turn (see `referent`: "When did it launch?" -> "When did the Violence
-    Reduction Unit launch?"); "this"/"that" closing a question with few words of its own point at the
-    last answer, whose words are added (as HQE carries over a conversation's important terms);
+    Reduction Unit launch?", or "the VRU" where the quote abbreviates it so); "this"/"that" closing a
+    question with few words of its own point at the last answer, whose words are added (as HQE carries
+    over a conversation's important terms);
+  * too short to search ("Why?", "And when?", "How many?"): the new question word in front of the rest
+    of the previous question;
   * "And ..." with few words of its own: the last question's words are added.
 How rare a word is comes from the corpus (`weights`: word -> idf, the index's BM25 vocabulary), so
 the rules need no list of names and work on any corpus.
@@ -38,7 +39,11 @@ _OPENERS = re.compile(r"^(?:and|but|also|so|then|ok|okay|well)\b[\s,]*", re.IGNO
 _NEW_SUBJECT = re.compile(r"^(?:(?:and|but)\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*\??$"
                           r"|^(?:and|but)\s+(?P<y>.+?)\s*\??$|^(?P<z>.+?),?\s+too\s*\??$", re.IGNORECASE)
 _SUBJECT_WORDS = 6  # a new subject is a name or a short phrase, not a clause
+# What an action makes, in a short answer to "What did ... do?": "lead a joint statement" -> "joint statement".
+_ACTION_OBJECT = re.compile(r"^\w+\s+(?:a|an|the)\s+((?:(?!(?:at|in|on|of|for|to|with|by|from)\b)[\w’'-]+\s*){1,4})",
+                            re.IGNORECASE)
 _PREPOSITIONS = {"in", "on", "at", "for", "by", "during", "since", "after", "before", "from", "to", "with"}
+_VAGUE_END = re.compile(rf"\s(?:{'|'.join(sorted(_PREPOSITIONS))})\s+\w+(?:\s+\w+)?\s*\??\s*$", re.IGNORECASE)
 _SHORT_WORDS = 1  # a question with at most this many searchable words of its own leans on the last turn
 _OWN_WORDS = 3  # a question with a back-reference and fewer searchable words than this leans on the last turn
 _OPENER_WORDS = 2  # "And ..." with at most this many searchable words leans on the last turn
@@ -162,8 +167,9 @@ def _asked_about(question: str) -> str:
 def referent(last: Turn, weights: Callable[[str], Mapping[str, float]], pronoun: str) -> str:
     """What a pronoun in a follow-up most likely points at in the last turn.
 
-    A person (he, him, ...): after "Who is X?", X; after another "who" question, the first name in its
-    answer that the question did not contain; else the first name in the question. Many (they, them,
+    A person (he, him, ...): after "Who is X?", X; after another "who" question, the last name in its
+    short answer (a title comes before a name), else the first name in the quote that the question did
+    not contain; else the first name in the question. Many (they, them,
     ...): the noun after "what"/"which" ("Which cities ..." -> "the cities"), else the subject. A thing
     (it, its, there): the short answer to a "what"/"which" question when it is a short phrase, else the
     noun after "what"/"which" ("What immigration route ..." -> "the immigration route"), else the
@@ -175,11 +181,15 @@ def referent(last: Turn, weights: Callable[[str], Mapping[str, float]], pronoun:
     if pronoun in _PERSONS:
         if first in {"who", "whom"} and len(words) > 1 and words[1][2].lower() in {"is", "was"}:
             return subject(previous, weights, person=True)
-        if first in {"who", "whom"} and last.answer:
-            names = [last.answer[a:b] for a, b, named in content_runs(last.answer) if named]
-            names = [n for n in names if n.lower() not in previous.lower()]
-            if names:
-                return names[0]
+        if first in {"who", "whom"}:
+            # The short answer names the person, after any title ("Tory candidate Mr Bailey", "Len
+            # Duvall, Leader of ..."); without one, the first new name in the quote.
+            short = last.short.split(",")[0]
+            for text, pick in ((short, -1), (last.answer, 0)):
+                names = [text[a:b] for a, b, named in content_runs(text) if named]
+                names = [n for n in names if n.lower() not in previous.lower()]
+                if names:
+                    return names[pick]
         return subject(previous, weights, person=True)
     if pronoun in _PLURALS:
         return asked_about or subject(previous, weights)
@@ -188,7 +198,26 @@ def referent(last: Turn, weights: Callable[[str], Mapping[str, float]], pronoun:
         if not short.lower().startswith("the ") and f"the {short}".lower() in last.answer.lower():
             short = "the " + short  # as the quote has it: "the National Security Law"
         return short
+    if first == "what" and last.short and _asks_for_an_action(previous):
+        made = _ACTION_OBJECT.search(last.short)  # "What did the UK do?" "lead a joint statement at ..."
+        if made:
+            return "the " + made.group(1).strip()
     return asked_about or subject(previous, weights)
+
+
+def _asks_for_an_action(question: str) -> bool:
+    """"What did the UK do about Xinjiang?", "What will the Mayor do?": the answer is an action (not
+    "What could ... do?", whose answer is an effect)."""
+    words = [w.lower() for _, _, w in _words(question)]
+    return len(words) > 2 and words[1] in {"did", "does", "do", "will"} and "do" in words[3:]
+
+
+def _abbreviated(name: str, quote: str) -> str:
+    """The abbreviation a quote gives a name ("the Violence Reduction Unit" in "... Violence Reduction
+    Unit (VRU) ..." -> "the VRU"), which the text after it uses; else the name."""
+    bare = name[4:] if name.lower().startswith("the ") else name
+    found = re.search(rf"{re.escape(bare)}\s*\(([A-Z][A-Z0-9&]{{1,9}})\)", quote) if bare else None
+    return (name[:len(name) - len(bare)] + found.group(1)) if found else name
 
 
 def rewrite(question: str, history: Iterable | None, weights: Callable[[str], Mapping[str, float]]) -> str:
@@ -214,6 +243,9 @@ def rewrite(question: str, history: Iterable | None, weights: Callable[[str], Ma
                 same = re.search(rf"\s{re.escape(first)}\s+[^?]*?\s*\??\s*$", previous, re.IGNORECASE)
                 if same and len(_words(same.group())) <= _SUBJECT_WORDS // 2 + 1:
                     return f"{previous[:same.start()]} {new}?"
+                vague = _VAGUE_END.search(previous)  # "... at first?": a phrase with no word to search
+                if vague and not any(_content(w) for _, _, w in _words(vague.group())[1:]):
+                    return f"{previous[:vague.start()]} {new}?"
                 return f"{previous.rstrip(' ?')} {new}?"
             return previous.replace(old, new, 1)
     body = _OPENERS.sub("", q) or q
@@ -226,7 +258,7 @@ def rewrite(question: str, history: Iterable | None, weights: Callable[[str], Ma
         if low in _BACK:
             old = referent(last, weights, low)
             if old:
-                old = re.sub(r"[’']s$", "", old)
+                old = _abbreviated(re.sub(r"[’']s$", "", old), last.answer)
                 return body[:start] + (old + _BACK[low] if _BACK[low] else old) + body[end:]
         if low in _DEMONSTRATIVES and end == len(body.rstrip(" ?.!")) and (own < _OWN_WORDS or not has_name):
             # "Who said that?", "When was this?": it points at the last answer (or the last question).

@@ -27,7 +27,9 @@ def weights(text: str) -> dict[str, float]:
     (["What is the Deputy Mayor writing about?"], "About what?", "About what is the Deputy Mayor writing about?"),
     # A time or place said again replaces the last question's own: "in 2019" -> "in 2022".
     (["What did the UK do in 2019?"], "And in 2022?", "What did the UK do in 2022?"),
-    (["How many countries signed at first?"], "And in 2022?", "How many countries signed at first in 2022?"),
+    # ... and so does a vague one with no word to search ("at first"); a searchable one stays.
+    (["How many countries signed at first?"], "And in 2022?", "How many countries signed in 2022?"),
+    (["What happened at the summit?"], "And in 2022?", "What happened at the summit in 2022?"),
     (["Who wrote to the Mayor in March?"], "And in June?", "Who wrote to the Mayor in June?"),
     # A date is one subject: "24 November" is swapped whole, not "November" alone.
     (["What did the Mayor announce on 24 November?"], "What about the Procurement Bill?",
@@ -58,6 +60,12 @@ def test_a_person_is_the_name_in_the_last_answer_to_a_who_question():
                 answer="Shaun Bailey, who is up against Mr Khan, has called on him to de-twin London and Beijing.")
     assert referent(last, weights, "him") == "Shaun Bailey"
     assert rewrite("Who corrected him?", [last], weights) == "Who corrected Shaun Bailey?"
+    last = Turn("Who corrected Sadiq Khan?", answer="But Tory candidate Mr Bailey has been corrected by Sadiq Khan.",
+                short="Tory candidate Mr Bailey")
+    assert rewrite("What did he say?", [last], weights) == "What did Mr Bailey say?"  # the name after its title
+    last = Turn("Who wrote to the Mayor?", answer="Len Duvall, Leader of the Labour Group, wrote to him.",
+                short="Len Duvall, Leader of the Labour Group")
+    assert rewrite("What did he ask for?", [last], weights) == "What did Len Duvall ask for?"
 
 
 def test_that_at_the_end_points_at_the_last_answer():
@@ -72,6 +80,27 @@ def test_a_short_answer_names_the_thing_it_refers_to():
     assert rewrite("How did the UK respond to it?", [last], weights) == expected
     last = Turn("Which law has stifled opposition in Hong Kong?", answer="Article 23 did.", short="Article 23")
     assert rewrite("How did the UK respond to it?", [last], weights) == "How did the UK respond to Article 23?"
+
+
+def test_after_what_someone_did_it_is_the_thing_the_action_made():
+    last = Turn("What did the UK do about Xinjiang at the United Nations?",
+                answer="The UK was the first country to lead a joint statement at the United Nations.",
+                short="lead a joint statement at the United Nations")
+    assert rewrite("How many countries supported it?", [last], weights) == \
+        "How many countries supported the joint statement?"
+    # "What could ... do?" asks for an effect, not something made: the question's subject as before.
+    last = Turn("What could withdrawing from the Convention do?", answer="It could weaken the Human Rights Act.",
+                short="weaken the Human Rights Act")
+    assert rewrite("Who defends it?", [last], weights) == "Who defends the Convention?"
+
+
+def test_a_name_the_quote_abbreviates_is_searched_by_its_abbreviation():
+    last = Turn("When was the Violence Reduction Unit set up?",
+                answer="In 2018, I set up England's first Violence Reduction Unit (VRU) to reduce violence.")
+    assert rewrite("When did it publish its strategy?", [last], weights) == "When did the VRU publish its strategy?"
+    last = Turn("When was the Violence Reduction Unit set up?", answer="In 2018, I set up the unit.")
+    assert rewrite("When did it publish its strategy?", [last], weights) == \
+        "When did the Violence Reduction Unit publish its strategy?"
 
 
 def test_subject_prefers_a_name_and_keeps_its_article():
