@@ -39,10 +39,10 @@ _OPENERS = re.compile(r"^(?:and|but|also|so|then|ok|okay|well)\b[\s,]*", re.IGNO
 _NEW_SUBJECT = re.compile(r"^(?:(?:and|but)\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*\??$"
                           r"|^(?:and|but)\s+(?P<y>.+?)\s*\??$|^(?P<z>.+?),?\s+too\s*\??$", re.IGNORECASE)
 _SUBJECT_WORDS = 6  # a new subject is a name or a short phrase, not a clause
-# What an action makes, in a short answer to "What did ... do?": "lead a joint statement" -> "joint statement".
-_ACTION_OBJECT = re.compile(r"^\w+\s+(?:a|an|the)\s+((?:(?!(?:at|in|on|of|for|to|with|by|from)\b)[\w’'-]+\s*){1,4})",
-                            re.IGNORECASE)
 _PREPOSITIONS = {"in", "on", "at", "for", "by", "during", "since", "after", "before", "from", "to", "with"}
+# What an action makes, in a short answer to "What did ... do?": "lead a joint statement" -> "joint statement".
+_ACTION_OBJECT = re.compile(rf"^\w+\s+(?:a|an|the)\s+((?:(?!(?:{'|'.join(sorted(_PREPOSITIONS | {'of'}))})\b)"
+                            r"[\w’'-]+\s*){1,4})", re.IGNORECASE)
 _VAGUE_END = re.compile(rf"\s(?:{'|'.join(sorted(_PREPOSITIONS))})\s+\w+(?:\s+\w+)?\s*\??\s*$", re.IGNORECASE)
 _SHORT_WORDS = 1  # a question with at most this many searchable words of its own leans on the last turn
 _OWN_WORDS = 3  # a question with a back-reference and fewer searchable words than this leans on the last turn
