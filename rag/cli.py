@@ -175,8 +175,10 @@ def _eval(args: argparse.Namespace) -> int:
         write_calibration(DEFAULT_READER, c["scale"], c["bias"], c["threshold"])
         print(f"calibration written to {DEFAULT_READER}: scale {c['scale']:.4f}, bias {c['bias']:.4f}, "
               f"threshold {c['threshold']:.4f}", file=sys.stderr)
+    if args.rows:
+        evaluate.write_rows(report, args.rows)
     if args.json:
-        print(json.dumps({key: value for key, value in report.items() if key != "ranks"}))
+        print(json.dumps({key: value for key, value in report.items() if key not in ("ranks", "rows")}))
         return 0
     print(_eval_table(report))
     if args.plot:
@@ -301,6 +303,7 @@ def parser() -> argparse.ArgumentParser:
                     help="evaluate with the trained reader (default); --no-reader: today's path without it")
     ev.add_argument("--follow-ups", dest="follow_ups", type=int, default=200, metavar="N",
                     help="also score N two-turn conversations made from the file (0: none; default 200)")
+    ev.add_argument("--rows", metavar="JSONL", help="also write each question's score and outcome, one JSON line each")
     ev.add_argument("--calibrate", action="store_true",
                     help="write the reader's calibration and threshold, fitted on the tune split, to its config")
     ev.set_defaults(run=_eval)

@@ -359,7 +359,37 @@ def evaluate(qa, questions: Sequence[Question], *, k: int = 20, progress: bool =
         "latency_ms": {"ask": _percentiles([r["ask_s"] for r in rows]),
                        "floor": _percentiles([r["floor_s"] for r in rows])},
         "ranks": {mode: [r["ranks"][mode] for r in rows] for mode in ("hybrid", "bm25", "dense")},
+        "rows": [_row_record(r, asked_without_article=False) for r in rows]
+        + [_row_record(r, asked_without_article=True) for r in held_rows],
     }
+
+
+def _row_record(row: dict, *, asked_without_article: bool) -> dict:
+    """One question's outcome, as plain JSON: enough to redraw any threshold's trade-off offline."""
+    q = row["question"]
+    return {"id": q.id, "split": q.split, "held_out": q.held_out, "asked_without_article": asked_without_article,
+            "score": float(row["score"]), "correct_if_answered": bool(row["correct_if_answered"]),
+            "exact_match": float(row["exact_match"]), "f1": float(row["f1"]),
+            "ask_ms": round(row["ask_s"] * 1000, 3)}
+
+
+def write_rows(report: dict, path: str | Path) -> Path:
+    """Write the report's per-question rows as JSON lines, atomically (a temporary file, then a rename)."""
+    import os
+    import tempfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            for record in report["rows"]:
+                out.write(json.dumps(record) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def plot(report: dict, path: str | Path, *, max_k: int = 20) -> Path:

@@ -17,6 +17,7 @@ from rag.evaluate import (
     recall_and_mrr,
     threshold_answering,
     threshold_declining,
+    write_rows,
 )
 from tests.conftest import write_corpus
 
@@ -113,6 +114,13 @@ def test_evaluate_reports_every_number_on_a_tiny_squad(tmp_path, embedder):
     assert report["threshold"]["chosen"] is not None and report["threshold"]["answers_95"] is not None
     assert set(report["latency_ms"]) == {"ask", "floor"}
     assert len(report["ranks"]["bm25"]) == 12
+    rows = [json.loads(line) for line in write_rows(report, tmp_path / "out" / "rows.jsonl").read_text().splitlines()]
+    assert len(rows) == 12 + 2  # every question, then the held-out ones again against the index without them
+    assert [r["asked_without_article"] for r in rows].count(True) == 2
+    assert all(r["held_out"] for r in rows if r["asked_without_article"])
+    assert rows[1]["id"] == questions[1].id and rows[1]["split"] == "tune"
+    assert sum(r["correct_if_answered"] for r in rows[:12]) / 12 == everything["answer_accuracy_never_declining"]
+    assert not list((tmp_path / "out").glob("*.tmp"))
     table = cli._eval_table(report)
     assert "SQuAD-open: 12 questions against 12 passages" in table
     assert "held-out-article questions declined" in table and "all hybrid" in table
