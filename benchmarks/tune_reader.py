@@ -1,6 +1,7 @@
 """Choose the reader's answer settings on SQuAD-open's tune split (even-numbered articles) only:
-how many retrieved passages it reads, and whether the evidence of the reader-less path (sentence
-cosine, retrieval score, word overlap) still adds to its logit.
+how many retrieved passages it reads, whether the evidence of the reader-less path (sentence
+cosine, retrieval score, word overlap) still adds to its logit, and the score at which reading the best
+passage alone is enough (`AnswerSettings.reader_stop`).
 
     python benchmarks/tune_reader.py [--squad FILE] [--limit 1500] [--out FILE.json]
 
@@ -64,10 +65,40 @@ def main() -> None:
     oracle = {f"k={k}": float(np.mean([any(r[3] for r in rec if r[0] < k) for rec in records])) for k in range(1, 6)}
     timing = {f"k={k}": float(np.median(v) * 1000) for k, v in seconds.items()}
     best = max(table, key=table.get)
-    result = {"questions": len(records), "accuracy": table, "oracle": oracle, "reader_ms_p50": timing, "best": best}
+    result = {"questions": len(records), "accuracy": table, "oracle": oracle, "reader_ms_p50": timing, "best": best,
+              "stop": stop_table(records, seconds, qa.answering)}
     print(json.dumps(result, indent=2))
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+STOPS = (2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 14.0)
+
+
+def stop_table(records: list, seconds: dict, answering) -> dict:
+    """The shipped k and weight, read as `reader_stop` does: the best passage alone first, the others
+    only when its best sentence scores below the stop. Per stop: accuracy, the share of questions
+    stopped after one passage, and the reader's time per question (p50 and mean, from the timed
+    questions' own times for one passage and for the rest)."""
+    k, w = answering.reader_passages, answering.reader_evidence_weight
+    one, rest = np.asarray(seconds[1]), np.asarray(seconds[k - 1])
+    full = [max((r for r in rec if r[0] < k), key=lambda r: r[2] + w * r[1])[3] if rec else False for rec in records]
+    out = {"k": k, "weight": w, "read_all": {"accuracy": float(np.mean(full)),
+                                             "reader_ms_p50": float(np.median(seconds[k]) * 1000)}}
+    for stop in STOPS:
+        correct, stopped = [], []
+        for rec in records:
+            first = [r for r in rec if r[0] == 0]
+            halt = bool(first) and max(r[2] + w * r[1] for r in first) >= stop
+            mine = first if halt else [r for r in rec if r[0] < k]
+            correct.append(max(mine, key=lambda r: r[2] + w * r[1])[3] if mine else False)
+            stopped.append(halt)
+        share = float(np.mean(stopped))
+        # Each timed question's time under this stop, drawn with the share stopped.
+        times = np.concatenate([one[:round(len(one) * share)], (one + rest)[round(len(one) * share):]]) * 1000
+        out[f"stop={stop}"] = {"accuracy": float(np.mean(correct)), "stopped": share,
+                               "reader_ms_p50": float(np.median(times)), "reader_ms_mean": float(np.mean(times))}
+    return out
 
 
 if __name__ == "__main__":

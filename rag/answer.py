@@ -115,11 +115,26 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, retriev
         return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
     hits = retrieved.hits[:settings.reader_passages]
     passages = [index.passages[h.passage_id] for h in hits]
-    reads = reader.read(question, reader_inputs(index, passages))
-    if settings.reader_evidence_weight:
-        ranks = [rank for _, _, rank in sentence_evidence(index, retrieved.terms, query, hits, settings)]
-        reads = [replace(r, logit=r.logit + settings.reader_evidence_weight * float(ranks[r.passage][r.sentence]))
-                 for r in reads]
+    ranks = ([rank for _, _, rank in sentence_evidence(index, retrieved.terms, query, hits, settings)]
+             if settings.reader_evidence_weight else None)
+
+    def scored(first: int, last: int) -> list:
+        """The reader's reads of passages[first:last] in one forward pass, numbered among all passages,
+        with the evidence term added to each logit."""
+        reads = [replace(r, passage=r.passage + first)
+                 for r in reader.read(question, reader_inputs(index, passages[first:last]))]
+        if ranks is None:
+            return reads
+        return [replace(r, logit=r.logit + settings.reader_evidence_weight * float(ranks[r.passage][r.sentence]))
+                for r in reads]
+
+    if settings.reader_stop is not None and len(passages) > 1:
+        # The best-ranked passage alone first: most questions are answered there with a high score.
+        reads = scored(0, 1)
+        if not reads or max(r.logit for r in reads) < settings.reader_stop:
+            reads += scored(1, len(passages))
+    else:
+        reads = scored(0, len(passages))
     reads.sort(key=lambda r: -r.logit)
     if not reads:
         return Answer(question, False, "", 0.0, message=NOT_ANSWERED)

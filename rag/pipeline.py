@@ -95,6 +95,8 @@ class QA:
             # the usual ones (it does not push out a passage the rewrite or the question found).
             if quoted not in [h.passage_id for h in hits[:answering.reader_passages]]:
                 answering = replace(answering, reader_passages=answering.reader_passages + 1)
+            # It is read beside the others, never alone: a follow-up's answer is as often elsewhere.
+            answering = replace(answering, reader_stop=None)
             (hit,) = score(self.index, vector, rewritten.lexical, [quoted], self.retrieval)
             hits = [replace(hit, score=max(hit.score, hits[0].score))] + [h for h in hits if h.passage_id != quoted]
         retrieved = rewritten._replace(hits=hits)

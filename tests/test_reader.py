@@ -14,6 +14,7 @@ import rag
 from rag import reader as rd
 from rag.errors import ModelLoadError
 from rag.evaluate import fit_calibration, reliability, short_answer_scores
+from rag.retrieval import retrieve
 
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
@@ -286,3 +287,40 @@ def test_damaged_weights_are_refused_on_the_onnx_path_too(tiny_reader_dir, tmp_p
     (folder / rd.WEIGHTS).write_bytes(b"not safetensors")
     with pytest.raises(ModelLoadError, match=r"cannot load the reader from .*Fix: the bundled reader ships"):
         rd.Reader.load(folder)
+
+
+class _CountingReader:
+    """The tiny reader, recording how many passages each forward pass was given."""
+
+    def __init__(self, reader):
+        self.reader, self.passes = reader, []
+
+    def read(self, question, passages):
+        self.passes.append(len(passages))
+        return self.reader.read(question, passages)
+
+    def __getattr__(self, name):
+        return getattr(self.reader, name)
+
+
+def test_reader_stop_reads_the_best_passage_alone_and_the_rest_only_when_unsure(corpus, embedder, tiny_reader):
+    index = rag.build(corpus, model=embedder, reader=False).index
+    question = "Where does the Rhine rise?"
+
+    def ask(stop):
+        reader = _CountingReader(tiny_reader)
+        qa = rag.QA(index, embedder, reader=reader,
+                    answering=rag.AnswerSettings(reader_threshold=0.0, reader_passages=3, reader_stop=stop))
+        return qa.ask(question), reader.passes
+
+    together, passes = ask(None)
+    assert passes == [3]  # one forward pass over the three passages
+    unsure, passes = ask(float("inf"))
+    assert passes == [1, 2]  # the best passage alone, then the other two
+    assert (unsure.answer, unsure.short_answer) == (together.answer, together.short_answer)
+    assert unsure.score == pytest.approx(together.score, abs=1e-3)  # rows are read independently
+    sure, passes = ask(float("-inf"))
+    assert passes == [1]
+    first = retrieve(index, embedder.encode([question])[0], question, k=1).hits[0].passage_id
+    assert sure.citations[0].source == index.passages[first].source
+    assert sure.answer in index.passages[first].text and len(sure.citations) == 1
