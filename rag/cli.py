@@ -173,6 +173,10 @@ def _eval(args: argparse.Namespace) -> int:
 
         c = report["calibration"]
         write_calibration(DEFAULT_READER, c["scale"], c["bias"], c["threshold"])
+        if (DEFAULT_READER / "training.json").is_file():  # the model card states the calibration
+            from .reader_training import write_card
+
+            write_card(DEFAULT_READER)
         print(f"calibration written to {DEFAULT_READER}: scale {c['scale']:.4f}, bias {c['bias']:.4f}, "
               f"threshold {c['threshold']:.4f}", file=sys.stderr)
     if args.rows:

@@ -323,6 +323,9 @@ def train(settings: TrainSettings) -> dict:
         reader = rd.Reader.load(out, quantize=quantize)
         metrics["validation_int8" if quantize else "validation_fp16"] = validate(reader, validation, index, embedder)
         log({"validation": metrics["validation_int8" if quantize else "validation_fp16"], "int8": quantize})
+    if settings.init:  # what this stage added: the weights it started from, on the same questions and index
+        metrics["validation_init"] = validate(rd.Reader.load(settings.init), validation, index, embedder)
+        log({"validation_init": metrics["validation_init"]})
     record = {"settings": asdict(settings), "device": device, **metrics}
     if previous is not None:
         record["previous_stage"] = previous
@@ -406,6 +409,8 @@ asked of that stage's index)
 |---|---|---|---|
 {_row("fp16 on disk, run in fp32 (rag's default)", fp16)}
 {_row("int8 dynamic quantization (`Reader.load(quantize=True)`)", int8)}
+{_row("the weights this stage started from (fp32), same questions", record["validation_init"])
+ if "validation_init" in record else ""}
 
 SQuAD-open results with rag (dev set) are in the project README, "Evaluation".
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -324,3 +325,34 @@ def test_reader_stop_reads_the_best_passage_alone_and_the_rest_only_when_unsure(
     first = retrieve(index, embedder.encode([question])[0], question, k=1).hits[0].passage_id
     assert sure.citations[0].source == index.passages[first].source
     assert sure.answer in index.passages[first].text and len(sure.citations) == 1
+
+
+def test_the_model_card_lists_every_stage_its_command_and_what_the_last_one_added(tiny_reader_dir, tmp_path):
+    import shutil
+
+    from rag.reader_training import TrainSettings, write_card
+
+    folder = tmp_path / "reader"
+    shutil.copytree(tiny_reader_dir, folder)
+    rd.write_calibration(folder, 0.5, -2.5, 0.2)
+
+    def scores(accuracy):
+        return {"sentence_accuracy": accuracy, "exact_match": 0.4, "f1": 0.6, "questions": 300}
+
+    def stage(settings, accuracy, previous=None):
+        record = {"settings": settings, "device": "cpu", "train_seconds": 600.0, "steps": 100, "questions": 800,
+                  "rows": 1900, "validation_fp16": scores(accuracy), "validation_int8": scores(accuracy - 0.03)}
+        return record if previous is None else {**record, "previous_stage": previous}
+
+    first = stage(asdict(TrainSettings(articles=90)), 0.79)
+    second = stage(asdict(TrainSettings(articles=50, skip_articles=90, init="rag/models/reader", lr=4e-5)), 0.81,
+                   first)
+    second["validation_init"] = scores(0.783)
+    (folder / "training.json").write_text(json.dumps(second), encoding="utf-8")
+    card = write_card(folder).read_text(encoding="utf-8")
+    assert "1. `rag train-reader`: articles 7-96 of the order" in card
+    assert ("2. `rag train-reader --init rag/models/reader --skip-articles 90 --articles 50 --questions 16000 "
+            "--lr 4e-05 --head-lr 0.0005`: articles 97-146 of the order") in card
+    assert "starting from stage 1; validation sentence accuracy 0.810" in card
+    assert "| the weights this stage started from (fp32), same questions | 0.783 | 0.400 | 0.600 |" in card
+    assert "sigmoid(0.5 × logit + -2.5)" in card and "rag declines below\n  0.2." in card
