@@ -66,7 +66,8 @@ def main() -> None:
     timing = {f"k={k}": float(np.median(v) * 1000) for k, v in seconds.items()}
     best = max(table, key=table.get)
     result = {"questions": len(records), "accuracy": table, "oracle": oracle, "reader_ms_p50": timing, "best": best,
-              "stop": stop_table(records, seconds, qa.answering)}
+              "stop": {f"k={k}": stop_table(records, seconds, k, qa.answering.reader_evidence_weight)
+                       for k in (3, 4, 5)}}
     print(json.dumps(result, indent=2))
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -75,12 +76,11 @@ def main() -> None:
 STOPS = (2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 14.0)
 
 
-def stop_table(records: list, seconds: dict, answering) -> dict:
-    """The shipped k and weight, read as `reader_stop` does: the best passage alone first, the others
-    only when its best sentence scores below the stop. Per stop: accuracy, the share of questions
-    stopped after one passage, and the reader's time per question (p50 and mean, from the timed
-    questions' own times for one passage and for the rest)."""
-    k, w = answering.reader_passages, answering.reader_evidence_weight
+def stop_table(records: list, seconds: dict, k: int, w: float) -> dict:
+    """Reading k passages with evidence weight w as `reader_stop` does: the best passage alone first,
+    the others only when its best sentence scores below the stop. Per stop: accuracy, the share of
+    questions stopped after one passage, and the reader's time per question (p50 and mean, from the
+    timed questions' own times for one passage and for the rest)."""
     one, rest = np.asarray(seconds[1]), np.asarray(seconds[k - 1])
     full = [max((r for r in rec if r[0] < k), key=lambda r: r[2] + w * r[1])[3] if rec else False for rec in records]
     out = {"k": k, "weight": w, "read_all": {"accuracy": float(np.mean(full)),
