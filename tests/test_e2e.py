@@ -135,8 +135,11 @@ def letter_formats(tmp_path_factory, seeds_qa):
 
 @pytest.mark.parametrize("case", [q for q in QUESTIONS if q.get("source") == LETTER and not q.get("known_failure")],
                          ids=lambda q: q["question"][:40])
-def test_pdf_and_docx_versions_of_a_seed_answer_the_same_with_page_citations(case, letter_formats):
+def test_pdf_and_docx_versions_of_a_seed_answer_the_same_with_page_citations(case, letter_formats, request):
     from tests.fixtures import latin1
+
+    if case.get("known_failure_formats"):
+        request.applymarker(pytest.mark.xfail(reason=case["known_failure_formats"], strict=True))
 
     answers = {name: qa.ask(case["question"]) for name, qa in letter_formats.items()}
     expected = latin1(answers["letter.txt"].answer)
