@@ -115,18 +115,17 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, retriev
         return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
     hits = retrieved.hits[:settings.reader_passages]
     passages = [index.passages[h.passage_id] for h in hits]
-    ranks = ([rank for _, _, rank in sentence_evidence(index, retrieved.terms, query, hits, settings)]
-             if settings.reader_evidence_weight else None)
 
     def scored(first: int, last: int) -> list:
         """The reader's reads of passages[first:last] in one forward pass, numbered among all passages,
-        with the evidence term added to each logit."""
-        reads = [replace(r, passage=r.passage + first)
-                 for r in reader.read(question, reader_inputs(index, passages[first:last]))]
-        if ranks is None:
-            return reads
-        return [replace(r, logit=r.logit + settings.reader_evidence_weight * float(ranks[r.passage][r.sentence]))
-                for r in reads]
+        with the evidence term (of those passages only) added to each logit."""
+        reads = reader.read(question, reader_inputs(index, passages[first:last]))
+        if settings.reader_evidence_weight:
+            evidence = sentence_evidence(index, retrieved.terms, query, hits[first:last], settings)
+            ranks = [rank for _, _, rank in evidence]
+            reads = [replace(r, logit=r.logit + settings.reader_evidence_weight * float(ranks[r.passage][r.sentence]))
+                     for r in reads]
+        return [replace(r, passage=r.passage + first) for r in reads]
 
     if settings.reader_stop is not None and len(passages) > 1:
         # The best-ranked passage alone first: most questions are answered there with a high score.

@@ -374,21 +374,12 @@ def _row_record(row: dict, *, asked_without_article: bool) -> dict:
 
 
 def write_rows(report: dict, path: str | Path) -> Path:
-    """Write the report's per-question rows as JSON lines, atomically (a temporary file, then a rename)."""
-    import os
-    import tempfile
+    """Write the report's per-question rows as JSON lines, atomically."""
+    from .runtime import write_atomically
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            for record in report["rows"]:
-                out.write(json.dumps(record) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    lines = "".join(json.dumps(record) + "\n" for record in report["rows"])
+    write_atomically(path, lambda tmp: tmp.write_text(lines, encoding="utf-8"))
     return path
 
 

@@ -69,7 +69,7 @@ def session(name: str, key: str, export: Callable[[Path], None]):
         for attempt in range(2):
             if not path.is_file():
                 try:
-                    _write(path, export)
+                    write_atomically(path, export)
                 except OSError as exc:
                     warnings.warn(f"cannot write the ONNX cache at {path.parent} ({exc.strerror or exc}); "
                                   "running the model with torch (set RAG_CACHE to a writable folder)",
@@ -86,7 +86,8 @@ def session(name: str, key: str, export: Callable[[Path], None]):
     return None
 
 
-def _write(path: Path, export: Callable[[Path], None]) -> None:
+def write_atomically(path: Path, export: Callable[[Path], None]) -> None:
+    """`export` writes a temporary file beside `path`, which then replaces it in one rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
     os.close(fd)
