@@ -256,14 +256,37 @@ def test_the_onnx_export_is_cached_and_a_damaged_one_is_made_again(tiny_reader_d
     monkeypatch.setenv("RAG_CACHE", str(tmp_path))
     expected = rd.Reader.load(tiny_reader_dir).read(QUESTIONS[0], PASSAGES)
     [graph] = (tmp_path / "onnx").glob("reader-*.onnx")
-    made = graph.stat().st_mtime_ns
+    made = graph.stat().st_ino
     rd.Reader.load(tiny_reader_dir)
-    assert graph.stat().st_mtime_ns == made  # reused, not exported again
+    assert graph.stat().st_ino == made  # reused, not exported again (an export renames a new file in)
     graph.write_bytes(graph.read_bytes()[:1000])  # truncated (a crash mid-write elsewhere, a full disk)
     again = rd.Reader.load(tiny_reader_dir)
     assert again.runtime == "onnxruntime"
     assert [r.logit for r in again.read(QUESTIONS[0], PASSAGES)] == pytest.approx([r.logit for r in expected])
     assert not list((tmp_path / "onnx").glob("*.tmp"))
+
+
+def test_graphs_unused_for_a_month_leave_the_cache_when_another_is_exported(tiny_reader_dir, tmp_path,
+                                                                             monkeypatch):
+    import os
+    import time
+
+    from rag import runtime
+
+    monkeypatch.setenv("RAG_CACHE", str(tmp_path))
+    folder = tmp_path / "onnx"
+    folder.mkdir()
+    month = runtime.STALE_DAYS * 86400
+    old, recent, other = folder / "reader-old.onnx", folder / "embedder-recent.onnx", folder / "notes.txt"
+    for path, age in ((old, month + 3600), (recent, month - 3600), (other, 2 * month)):
+        path.write_bytes(b"x")
+        os.utime(path, (time.time() - age, time.time() - age))
+    rd.Reader.load(tiny_reader_dir)  # exports a new graph
+    assert not old.exists() and recent.exists() and other.exists()
+    [graph] = folder.glob("reader-*.onnx")  # the new one
+    os.utime(graph, (time.time() - 2 * month, time.time() - 2 * month))
+    rd.Reader.load(tiny_reader_dir)  # opens the cached graph: used now, so it stays
+    assert time.time() - graph.stat().st_mtime < 60
 
 
 def test_an_unwritable_cache_falls_back_to_torch_with_one_warning(tiny_reader_dir, tmp_path, monkeypatch):

@@ -34,6 +34,25 @@ def test_every_store_keeps_vectors_under_ids(tmp_path, option):
     assert 22 not in store.search(vectors[1:2], 3)[1][0]
 
 
+def test_a_few_queries_are_searched_on_one_thread_with_the_same_results_and_the_setting_restored():
+    import faiss
+
+    from rag.stores.faiss import SEARCH_ALONE_BELOW, FaissStore
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(500, 8)).astype(np.float32)
+    store = FaissStore.empty(8, "flat")
+    store.add(np.arange(500), vectors)
+    store.commit()
+    queries = rng.normal(size=(SEARCH_ALONE_BELOW, 8)).astype(np.float32)
+    together = store.search(queries, 5)  # a batch: FAISS's threads
+    before = faiss.omp_get_max_threads()
+    alone = [store.search(q[None, :], 5) for q in queries]  # one at a time: this thread alone
+    assert faiss.omp_get_max_threads() == before
+    assert np.array_equal(np.concatenate([ids for _, ids in alone]), together[1])
+    assert np.allclose(np.concatenate([s for s, _ in alone]), together[0], atol=1e-5)
+
+
 def test_store_options_are_checked_and_a_manifest_cannot_point_a_file_elsewhere():
     assert parse_store("hnsw") == StoreOption("faiss", "hnsw")
     assert parse_store("milvus") == StoreOption("milvus", "milvus.db")
