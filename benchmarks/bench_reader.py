@@ -8,8 +8,8 @@ Measured in one process, question by question, interleaved so that machine noise
   floor, torch     the same with the sentence-transformers (torch) embedder, as before ONNX Runtime
   ask, no reader   `qa.ask` with reader=False (retrieval + evidence scoring)
   ask, reader      `qa.ask` with the bundled reader (fp32 on ONNX Runtime, the default): the best
-                   passage read alone first, the others only when it scores below `reader_stop`
-  ask, reader, no stop   the same reading all `reader_passages` in one pass (reader_stop=None)
+                   passage read alone first, more only while those read score below `reader_stops`
+  ask, reader, no stop   the same reading all `reader_passages` in one pass (reader_stops=None)
   ask, reader torch      the same reader on torch fp32 (the path before ONNX Runtime)
   ask, reader int8 torch the reader on torch with int8 dynamic quantization (faster, less accurate)
   roberta-base     Haystack's default ExtractiveReader architecture (deepset/roberta-base-squad2 is a
@@ -113,7 +113,7 @@ def main() -> None:
                       answering=qa.answering)
     torch_embedder = rag.SentenceTransformerEmbedder(qa.embedder.name)
     read_all = rag.QA(qa.index, qa.embedder, reader=qa.reader, retrieval=qa.retrieval,
-                      answering=replace(qa.answering, reader_stop=None))
+                      answering=replace(qa.answering, reader_stops=None))
     runners = {"ask, no reader": plain.ask, "ask, reader": qa.ask, "ask, reader, no stop": read_all.ask,
                "ask, reader torch": on_torch.ask, "ask, reader int8 torch": int8.ask}
     if args.txtai:

@@ -1,7 +1,7 @@
 """Choose the reader's answer settings on SQuAD-open's tune split (even-numbered articles) only:
 how many retrieved passages it reads, whether the evidence of the reader-less path (sentence
-cosine, retrieval score, word overlap) still adds to its logit, and the score at which reading the best
-passage alone is enough (`AnswerSettings.reader_stop`).
+cosine, retrieval score, word overlap) still adds to its logit, and the scores at which the passages
+read so far are enough (`AnswerSettings.reader_stops`).
 
     python benchmarks/tune_reader.py [--squad FILE] [--limit 1500] [--out FILE.json]
 
@@ -74,30 +74,47 @@ def main() -> None:
 
 
 STOPS = (2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 14.0)
+SECOND_STOPS = (2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
+
+
+def read_in_stages(rec: list, stages: tuple, k: int, w: float) -> tuple[bool, list[int]]:
+    """What `AnswerSettings.reader_stops` does for one question: (whether the answer is right, the
+    number of passages of each forward pass)."""
+    read, done, passes = [], 0, []
+    for upto, enough in stages:
+        if upto >= k:
+            break
+        read += [r for r in rec if done <= r[0] < upto]
+        passes.append(upto - done)
+        done = upto
+        if read and max(r[2] + w * r[1] for r in read) >= enough:
+            done = k
+            break
+    if done < k:
+        read += [r for r in rec if done <= r[0] < k]
+        passes.append(k - done)
+    return (max(read, key=lambda r: r[2] + w * r[1])[3] if read else False), passes
 
 
 def stop_table(records: list, seconds: dict, k: int, w: float) -> dict:
-    """Reading k passages with evidence weight w as `reader_stop` does: the best passage alone first,
-    the others only when its best sentence scores below the stop. Per stop: accuracy, the share of
-    questions stopped after one passage, and the reader's time per question (p50 and mean, from the
-    timed questions' own times for one passage and for the rest)."""
-    one, rest = np.asarray(seconds[1]), np.asarray(seconds[k - 1])
-    full = [max((r for r in rec if r[0] < k), key=lambda r: r[2] + w * r[1])[3] if rec else False for rec in records]
-    out = {"k": k, "weight": w, "read_all": {"accuracy": float(np.mean(full)),
+    """Reading k passages with evidence weight w in stages, as `reader_stops` does. Per setting:
+    accuracy, the share of questions stopped after one passage, the passages read per question, and
+    the reader's time per question (p50 and mean over the timed questions, each the sum of the timed
+    forward passes of its stages' sizes)."""
+    out = {"k": k, "weight": w, "read_all": {"accuracy": float(np.mean([read_in_stages(r, (), k, w)[0]
+                                                                         for r in records])),
                                              "reader_ms_p50": float(np.median(seconds[k]) * 1000)}}
-    for stop in STOPS:
-        correct, stopped = [], []
-        for rec in records:
-            first = [r for r in rec if r[0] == 0]
-            halt = bool(first) and max(r[2] + w * r[1] for r in first) >= stop
-            mine = first if halt else [r for r in rec if r[0] < k]
-            correct.append(max(mine, key=lambda r: r[2] + w * r[1])[3] if mine else False)
-            stopped.append(halt)
-        share = float(np.mean(stopped))
-        # Each timed question's time under this stop, drawn with the share stopped.
-        times = np.concatenate([one[:round(len(one) * share)], (one + rest)[round(len(one) * share):]]) * 1000
-        out[f"stop={stop}"] = {"accuracy": float(np.mean(correct)), "stopped": share,
-                               "reader_ms_p50": float(np.median(times)), "reader_ms_mean": float(np.mean(times))}
+    settings = {f"stop={s}": ((1, s),) for s in STOPS}
+    settings.update({f"stop={s} then 3 passages, stop={t}": ((1, s), (3, t)) for s in (5.0, 6.0, 7.0)
+                     for t in SECOND_STOPS})
+    timed = {n: np.asarray(v) for n, v in seconds.items()}
+    for name, stages in settings.items():
+        results = [read_in_stages(rec, stages, k, w) for rec in records]
+        times = [sum(timed[n][j] for n in passes) * 1000 for j, (_, passes) in enumerate(results[::10])]
+        out[name] = {"accuracy": float(np.mean([right for right, _ in results])),
+                     "stopped": float(np.mean([len(passes) == 1 and passes[0] == 1 for _, passes in results])),
+                     "passages_read": float(np.mean([sum(passes) for _, passes in results])),
+                     "reader_ms_p50": float(np.median(times)), "reader_ms_mean": float(np.mean(times))}
     return out
 
 

@@ -127,13 +127,17 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, retriev
                      for r in reads]
         return [replace(r, passage=r.passage + first) for r in reads]
 
-    if settings.reader_stop is not None and len(passages) > 1:
-        # The best-ranked passage alone first: most questions are answered there with a high score.
-        reads = scored(0, 1)
-        if not reads or max(r.logit for r in reads) < settings.reader_stop:
-            reads += scored(1, len(passages))
-    else:
-        reads = scored(0, len(passages))
+    reads, done = [], 0  # the reads so far, of passages[:done]
+    for upto, enough in settings.reader_stops or ():  # in stages: stop once the best so far is enough
+        if upto >= len(passages):
+            break
+        reads += scored(done, upto)
+        done = upto
+        if reads and max(r.logit for r in reads) >= enough:
+            done = len(passages)
+            break
+    if done < len(passages):
+        reads += scored(done, len(passages))
     reads.sort(key=lambda r: -r.logit)
     if not reads:
         return Answer(question, False, "", 0.0, message=NOT_ANSWERED)

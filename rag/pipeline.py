@@ -96,7 +96,7 @@ class QA:
             if quoted not in [h.passage_id for h in hits[:answering.reader_passages]]:
                 answering = replace(answering, reader_passages=answering.reader_passages + 1)
             # It is read beside the others, never alone: a follow-up's answer is as often elsewhere.
-            answering = replace(answering, reader_stop=None)
+            answering = replace(answering, reader_stops=None)
             (hit,) = score(self.index, vector, rewritten.lexical, [quoted], self.retrieval)
             hits = [replace(hit, score=max(hit.score, hits[0].score))] + [h for h in hits if h.passage_id != quoted]
         retrieved = rewritten._replace(hits=hits)

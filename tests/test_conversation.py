@@ -146,7 +146,7 @@ def test_a_question_that_stands_on_its_own_is_answered_exactly_as_without_histor
 def test_the_passage_last_quoted_is_read_first_on_top_of_the_usual_ones(qa, monkeypatch):
     from dataclasses import replace
 
-    qa.answering = replace(qa.answering, reader_passages=1, reader_stop=5.0)
+    qa.answering = replace(qa.answering, reader_passages=1, reader_stops=((1, 5.0),))
     read = {}
 
     def answer(question, vector, retrieved, answering=None):
@@ -160,7 +160,7 @@ def test_the_passage_last_quoted_is_read_first_on_top_of_the_usual_ones(qa, monk
     assert etna in qa.index.passages[read["hits"][0].passage_id].text
     assert "Rhine" in qa.index.passages[read["hits"][1].passage_id].text  # not pushed out: 2 passages read
     assert read["answering"].reader_passages == 2
-    assert read["answering"].reader_stop is None  # read beside the others, never alone
+    assert read["answering"].reader_stops is None  # read beside the others, never alone
     rhine = "The Rhine rises in the Swiss Alps and ends in the North Sea."
     qa.ask("And where does it end?", history=[{"question": "Where does the Rhine rise?", "answer": rhine}])
     assert read["answering"].reader_passages == 1  # the quoted passage is the one found anyway

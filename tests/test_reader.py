@@ -327,23 +327,26 @@ class _CountingReader:
         return getattr(self.reader, name)
 
 
-def test_reader_stop_reads_the_best_passage_alone_and_the_rest_only_when_unsure(corpus, embedder, tiny_reader):
+def test_the_reader_reads_in_stages_and_stops_once_the_best_so_far_is_enough(corpus, embedder, tiny_reader):
     index = rag.build(corpus, model=embedder, reader=False).index
     question = "Where does the Rhine rise?"
 
-    def ask(stop):
+    def ask(stops, passages=4):
         reader = _CountingReader(tiny_reader)
         qa = rag.QA(index, embedder, reader=reader,
-                    answering=rag.AnswerSettings(reader_threshold=0.0, reader_passages=3, reader_stop=stop))
+                    answering=rag.AnswerSettings(reader_threshold=0.0, reader_passages=passages, reader_stops=stops))
         return qa.ask(question), reader.passes
 
     together, passes = ask(None)
-    assert passes == [3]  # one forward pass over the three passages
-    unsure, passes = ask(float("inf"))
-    assert passes == [1, 2]  # the best passage alone, then the other two
+    assert passes == [4]  # one forward pass over the four passages
+    unsure, passes = ask(((1, float("inf")), (3, float("inf"))))
+    assert passes == [1, 2, 1]  # the best passage alone, then two more, then the last
     assert (unsure.answer, unsure.short_answer) == (together.answer, together.short_answer)
     assert unsure.score == pytest.approx(together.score, abs=1e-3)  # rows are read independently
-    sure, passes = ask(float("-inf"))
+    assert ask(((1, float("inf")), (3, float("-inf"))))[1] == [1, 2]  # three were enough
+    assert ask(((1, float("inf")), (9, float("-inf"))))[1] == [1, 3]  # a stage past the passages: all read
+    assert ask(((1, float("inf")),), passages=1)[1] == [1]
+    sure, passes = ask(((1, float("-inf")), (3, float("-inf"))))
     assert passes == [1]
     first = retrieve(index, embedder.encode([question])[0], question, k=1).hits[0].passage_id
     assert sure.citations[0].source == index.passages[first].source
