@@ -5,7 +5,8 @@ ONNX Runtime, so answering a question imports neither torch nor transformers nor
 (those imports were most of a cold `rag ask`), and the forward pass itself is faster on a CPU (measured
 in `benchmarks/bench_reader.py`). The cache key is a digest of what the graph is made from (the weight
 files' names, sizes and modification times) and of rag's export version, so a retrained reader or another
-model gets its own file. Files are written atomically; a file ONNX Runtime cannot open is exported again.
+model gets its own file. Files are written atomically; a file ONNX Runtime cannot open is exported again;
+files not opened for STALE_DAYS are removed when another is exported.
 
 Where onnxruntime is not installed, the cache cannot be written, or RAG_RUNTIME=torch is set, callers
 fall back to torch, which gives the same numbers to about 1e-5.
