@@ -43,6 +43,11 @@ _PREPOSITIONS = {"in", "on", "at", "for", "by", "during", "since", "after", "bef
 # What an action makes, in a short answer to "What did ... do?": "lead a joint statement" -> "joint statement".
 _ACTION_OBJECT = re.compile(rf"^\w+\s+(?:a|an|the)\s+((?:(?!(?:{'|'.join(sorted(_PREPOSITIONS | {'of'}))})\b)"
                             r"[\w’'-]+\s*){1,4})", re.IGNORECASE)
+# "What did the Mayor say about COVID-19?": the answer is what was said; "it" after it is what it was about.
+_SAID_ABOUT = re.compile(r"^what\s+(?:did|does|do|has|have|had|will|would)\s+.+?\s+(?:say|said|think|thought|write|"
+                         r"wrote|written|tweet|tweeted|claim|claimed|feel|felt|believe|argue|argued)\s+"
+                         r"(?:about|of|on)\s+(?P<about>[^?]+?)\s*\??$", re.IGNORECASE)
+_QUOTES = " \"“”‘’'.,;:!"  # what a short answer may carry at its ends from the quote around it
 _VAGUE_END = re.compile(rf"\s(?:{'|'.join(sorted(_PREPOSITIONS))})\s+\w+(?:\s+\w+)?\s*\??\s*$", re.IGNORECASE)
 _SHORT_WORDS = 1  # a question with at most this many searchable words of its own leans on the last turn
 _OWN_WORDS = 3  # a question with a back-reference and fewer searchable words than this leans on the last turn
@@ -173,7 +178,7 @@ def referent(last: Turn, weights: Callable[[str], Mapping[str, float]], pronoun:
     ...): the noun after "what"/"which" ("Which cities ..." -> "the cities"), else the subject. A thing
     (it, its, there): the short answer to a "what"/"which" question when it is a short phrase, else the
     noun after "what"/"which" ("What immigration route ..." -> "the immigration route"), else the
-    question's subject."""
+    question's subject. After "What did X say about Y?" a thing is Y, whatever the answer was."""
     previous = last.standalone
     words = _words(previous)
     first = words[0][2].lower() if words else ""
@@ -193,8 +198,14 @@ def referent(last: Turn, weights: Callable[[str], Mapping[str, float]], pronoun:
         return subject(previous, weights, person=True)
     if pronoun in _PLURALS:
         return asked_about or subject(previous, weights)
-    if first in {"what", "which"} and last.short and len(last.short.split()) <= _SUBJECT_WORDS // 2 + 1:
-        short = last.short
+    said = _SAID_ABOUT.match(previous)
+    if said:
+        about = said.group("about")  # a long phrase is cut before its first preposition: its head
+        head = re.match(rf"^(.+?)\s+(?:{'|'.join(sorted(_PREPOSITIONS | {'of', 'against', 'about'}))})\s", about)
+        about = head.group(1) if len(about.split()) > _SUBJECT_WORDS and head else about
+        return about if len(about.split()) <= _SUBJECT_WORDS else subject(about, weights)
+    short = last.short.strip(_QUOTES)
+    if first in {"what", "which"} and short and len(short.split()) <= _SUBJECT_WORDS // 2 + 1:
         if not short.lower().startswith("the ") and f"the {short}".lower() in last.answer.lower():
             short = "the " + short  # as the quote has it: "the National Security Law"
         return short

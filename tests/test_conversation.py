@@ -94,6 +94,22 @@ def test_after_what_someone_did_it_is_the_thing_the_action_made():
     assert rewrite("Who defends it?", [last], weights) == "Who defends the Convention?"
 
 
+def test_after_what_someone_said_about_a_thing_it_is_that_thing_not_the_answer():
+    last = Turn("What did the Mayor say about COVID-19?", answer="It is “like a zombie apocalypse”.",
+                short="zombie apocalypse”")
+    assert rewrite("Who has faced hate crime because of it?", [last], weights) == \
+        "Who has faced hate crime because of COVID-19?"
+    last = Turn("What does the letter say about the extradition treaty with Hong Kong and the wider region?",
+                answer="It should be suspended.", short="suspended")
+    assert referent(last, weights, "it") == "the extradition treaty"  # a long phrase: its head
+
+
+def test_a_short_answer_loses_the_quote_marks_around_it():
+    last = Turn("Which phrase did Kovrig use?", answer="He called it a “zombie apocalypse”.",
+                short="“zombie apocalypse”")
+    assert rewrite("Who else used it?", [last], weights) == "Who else used zombie apocalypse?"
+
+
 def test_a_name_the_quote_abbreviates_is_searched_by_its_abbreviation():
     last = Turn("When was the Violence Reduction Unit set up?",
                 answer="In 2018, I set up England's first Violence Reduction Unit (VRU) to reduce violence.")
