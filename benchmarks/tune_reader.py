@@ -3,7 +3,7 @@ how many retrieved passages it reads, whether the evidence of the reader-less pa
 cosine, retrieval score, word overlap) still adds to its logit, and the scores at which the passages
 read so far are enough (`AnswerSettings.reader_stops`).
 
-    python benchmarks/tune_reader.py [--squad FILE] [--limit 1500] [--out FILE.json]
+    python benchmarks/tune_reader.py [--squad FILE] [--limit 1500] [--skip 0] [--out FILE.json]
 
 For each tune question the reader reads the top 5 passages once; the answer for "read the top k"
 is the best sentence among the first k, ranked by logit + w * (the sentence's evidence rank).
@@ -32,12 +32,15 @@ def main() -> None:
     parser.add_argument("--squad", default="../shared/data/squad-dev-v1.1.json")
     parser.add_argument("--work", default=".rag-eval/squad-dev-v1.1", help="the folder `rag eval` uses")
     parser.add_argument("--limit", type=int, default=1500)
+    parser.add_argument("--skip", type=int, default=0, metavar="N",
+                        help="leave out the N questions a run with --limit N used: a fresh sample to check a choice on")
     parser.add_argument("--out", default=None)
     parser.add_argument("--reader", default=True, help="reader folder (default: the bundled one)")
     args = parser.parse_args()
     work = Path(args.work)
     questions = [q for q in load_squad(args.squad, work / "corpus") if q.split == "tune" and not q.held_out]
-    questions = sample(questions, args.limit)
+    used = {id(q) for q in sample(questions, args.skip)} if args.skip else set()
+    questions = sample([q for q in questions if id(q) not in used], args.limit)
     qa = rag.load(work / "index", reader=args.reader)
     records, seconds = [], {k: [] for k in range(1, 6)}
     vectors = qa.embedder.encode([q.text for q in questions], batch_size=64)
@@ -65,7 +68,8 @@ def main() -> None:
     oracle = {f"k={k}": float(np.mean([any(r[3] for r in rec if r[0] < k) for rec in records])) for k in range(1, 6)}
     timing = {f"k={k}": float(np.median(v) * 1000) for k, v in seconds.items()}
     best = max(table, key=table.get)
-    result = {"questions": len(records), "accuracy": table, "oracle": oracle, "reader_ms_p50": timing, "best": best,
+    result = {"questions": len(records), "skipped_sample": args.skip, "accuracy": table, "oracle": oracle,
+              "reader_ms_p50": timing, "best": best,
               "stop": {f"k={k}": stop_table(records, seconds, k, qa.answering.reader_evidence_weight)
                        for k in (3, 4, 5)}}
     print(json.dumps(result, indent=2))
