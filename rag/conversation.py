@@ -47,6 +47,8 @@ _ACTION_OBJECT = re.compile(rf"^\w+\s+(?:a|an|the)\s+((?:(?!(?:{'|'.join(sorted(
 _SAID_ABOUT = re.compile(r"^what\s+(?:did|does|do|has|have|had|will|would)\s+.+?\s+(?:say|said|think|thought|write|"
                          r"wrote|written|tweet|tweeted|claim|claimed|feel|felt|believe|argue|argued)\s+"
                          r"(?:about|of|on)\s+(?P<about>[^?]+?)\s*\??$", re.IGNORECASE)
+# A long phrase's head ends before its first preposition: "the extradition treaty| with Hong Kong".
+_HEAD_END = re.compile(rf"\s+(?:{'|'.join(sorted(_PREPOSITIONS | {'of', 'against', 'about'}))})\s")
 _QUOTES = " \"“”‘’'.,;:!"  # what a short answer may carry at its ends from the quote around it
 _VAGUE_END = re.compile(rf"\s(?:{'|'.join(sorted(_PREPOSITIONS))})\s+\w+(?:\s+\w+)?\s*\??\s*$", re.IGNORECASE)
 _SHORT_WORDS = 1  # a question with at most this many searchable words of its own leans on the last turn
@@ -201,8 +203,8 @@ def referent(last: Turn, weights: Callable[[str], Mapping[str, float]], pronoun:
     said = _SAID_ABOUT.match(previous)
     if said:
         about = said.group("about")  # a long phrase is cut before its first preposition: its head
-        head = re.match(rf"^(.+?)\s+(?:{'|'.join(sorted(_PREPOSITIONS | {'of', 'against', 'about'}))})\s", about)
-        about = head.group(1) if len(about.split()) > _SUBJECT_WORDS and head else about
+        cut = _HEAD_END.search(about, 1) if len(about.split()) > _SUBJECT_WORDS else None
+        about = about[:cut.start()] if cut else about
         return about if len(about.split()) <= _SUBJECT_WORDS else subject(about, weights)
     short = last.short.strip(_QUOTES)
     if first in {"what", "which"} and short and len(short.split()) <= _SUBJECT_WORDS // 2 + 1:
