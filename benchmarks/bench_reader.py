@@ -12,6 +12,7 @@ Measured in one process, question by question, interleaved so that machine noise
   ask, reader, no stop   the same reading all `reader_passages` in one pass (reader_stops=None)
   ask, reader torch      the same reader on torch fp32 (the path before ONNX Runtime)
   ask, reader int8 torch the reader on torch with int8 dynamic quantization (faster, less accurate)
+  ask, reader bf16 torch the reader on torch in bfloat16 (fast where the CPU has bf16 matrix units, AMX)
   roberta-base     Haystack's default ExtractiveReader architecture (deepset/roberta-base-squad2 is a
                    roberta-base), one batched forward pass over the top-10 retrieved passages
                    (question + passage, up to 384 word pieces each, as its default max_seq_length)
@@ -109,13 +110,16 @@ def main() -> None:
     plain = rag.QA(qa.index, qa.embedder, reader=None, retrieval=qa.retrieval, answering=qa.answering)
     int8 = rag.QA(qa.index, qa.embedder, reader=rag.Reader.load(quantize=True), retrieval=qa.retrieval,
                   answering=qa.answering)
+    bf16 = rag.QA(qa.index, qa.embedder, reader=rag.Reader.load(bf16=True), retrieval=qa.retrieval,
+                  answering=qa.answering)
     on_torch = rag.QA(qa.index, qa.embedder, reader=rag.Reader.load(onnx=False), retrieval=qa.retrieval,
                       answering=qa.answering)
     torch_embedder = rag.SentenceTransformerEmbedder(qa.embedder.name)
     read_all = rag.QA(qa.index, qa.embedder, reader=qa.reader, retrieval=qa.retrieval,
                       answering=replace(qa.answering, reader_stops=None))
     runners = {"ask, no reader": plain.ask, "ask, reader": qa.ask, "ask, reader, no stop": read_all.ask,
-               "ask, reader torch": on_torch.ask, "ask, reader int8 torch": int8.ask}
+               "ask, reader torch": on_torch.ask, "ask, reader int8 torch": int8.ask,
+               "ask, reader bf16 torch": bf16.ask}
     if args.txtai:
         runners["txtai hybrid search"] = txtai_search(qa)
     for q in questions[:5]:  # warm-up
@@ -157,6 +161,9 @@ def main() -> None:
         "ask reader / floor (p50)": reader / floor,
         "ask reader / floor with the torch embedder (p50)": reader / result["floor, torch"]["p50"],
         "reader on torch / reader on ONNX Runtime (ask p50)": result["ask, reader torch"]["p50"] / reader,
+        "ask reader bf16 torch / floor (p50)": result["ask, reader bf16 torch"]["p50"] / floor,
+        "ask reader bf16 torch mean / p50": result["ask, reader bf16 torch"]["mean"]
+        / result["ask, reader bf16 torch"]["p50"],
         "ask reader no stop / floor (p50)": result["ask, reader, no stop"]["p50"] / floor,
         "ask no reader / floor (p50)": result["ask, no reader"]["p50"] / floor,
         "reader cost, p50 ms (ask reader - ask no reader)": reader - result["ask, no reader"]["p50"],

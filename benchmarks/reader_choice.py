@@ -9,7 +9,7 @@
   - a weight average ("model soup") of reader folders (`--average FOLDER FOLDER ...`).
 
     python benchmarks/reader_choice.py [--limit 1500] [--skip 0] [--reader FOLDER] [--with FOLDER]
-                                       [--average FOLDER ...] [--out FILE.json]
+                                       [--average FOLDER ...] [--bf16] [--out FILE.json]
 
 Every question's top 5 passages are read once per reader; each rule's accuracy (the quote contains a gold
 answer) is reported reading all five and with the shipped stop (`reader_stops`).
@@ -117,6 +117,7 @@ def main() -> None:
     parser.add_argument("--reader", default=str(rd.DEFAULT_READER))
     parser.add_argument("--with", dest="other", default=None, help="a second reader to average logits with")
     parser.add_argument("--average", nargs="+", default=None, help="reader folders to average the weights of")
+    parser.add_argument("--bf16", action="store_true", help="run the reader in bfloat16 on torch")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     work = Path(args.work)
@@ -124,7 +125,7 @@ def main() -> None:
     used = {id(q) for q in sample(questions, args.skip)} if args.skip else set()
     questions = sample([q for q in questions if id(q) not in used], args.limit)
     folder = average(args.average, Path(tempfile.mkdtemp()) / "average") if args.average else args.reader
-    qa = rag.load(work / "index", reader=folder)
+    qa = rag.load(work / "index", reader=rd.Reader.load(folder, bf16=args.bf16))
     other = rd.Reader.load(args.other) if args.other else None
     w = qa.answering.reader_evidence_weight
     stop = dict(qa.answering.reader_stops or ()).get(1)
@@ -167,7 +168,7 @@ def main() -> None:
                                                   "stop": accuracy(records, rule, stop)}
     oracle = float(np.mean([any(s["right"] for s in sentences) for sentences in records]))
     result = {"questions": len(records), "skipped_sample": args.skip, "reader": args.reader,
-              "averaged": args.average, "with": args.other, "evidence_weight": w, "stop": stop,
+              "averaged": args.average, "with": args.other, "bf16": args.bf16, "evidence_weight": w, "stop": stop,
               "oracle_top5": oracle, "accuracy": table}
     print(json.dumps(result, indent=2))
     if args.out:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import runtime
 from .answer import Answer, extract, read
 from .building import build_index
 from .chunking import Passage
@@ -85,22 +86,23 @@ class QA:
         if searched == cleaned:
             return self.ask_many([cleaned])[0]
         vector, literal = self.embedder.encode([searched, cleaned])
-        rewritten = retrieve(self.index, vector, searched, k=self._k, settings=self.retrieval)
-        hits = merge(rewritten.hits, retrieve(self.index, literal, cleaned, k=self._k, settings=self.retrieval).hits,
-                     k=self._k)
-        answering = self.answering
-        quoted = self._passage_quoting(turns[-1].answer)
-        if quoted is not None and hits:
-            # A follow-up is most often about what was just quoted: its passage is read first, on top of
-            # the usual ones (it does not push out a passage the rewrite or the question found).
-            if quoted not in [h.passage_id for h in hits[:answering.reader_passages]]:
-                answering = replace(answering, reader_passages=answering.reader_passages + 1)
-            # It is read beside the others, never alone: a follow-up's answer is as often elsewhere.
-            answering = replace(answering, reader_stops=None)
-            (hit,) = score(self.index, vector, rewritten.lexical, [quoted], self.retrieval)
-            hits = [replace(hit, score=max(hit.score, hits[0].score))] + [h for h in hits if h.passage_id != quoted]
-        retrieved = rewritten._replace(hits=hits)
-        return replace(self._answer(searched, vector, retrieved, answering), question=cleaned, searched=searched)
+        with runtime.one_blas_thread():
+            rewritten = retrieve(self.index, vector, searched, k=self._k, settings=self.retrieval)
+            found = retrieve(self.index, literal, cleaned, k=self._k, settings=self.retrieval)
+            hits = merge(rewritten.hits, found.hits, k=self._k)
+            answering = self.answering
+            quoted = self._passage_quoting(turns[-1].answer)
+            if quoted is not None and hits:
+                # A follow-up is most often about what was just quoted: its passage is read first, on top of
+                # the usual ones (it does not push out a passage the rewrite or the question found).
+                if quoted not in [h.passage_id for h in hits[:answering.reader_passages]]:
+                    answering = replace(answering, reader_passages=answering.reader_passages + 1)
+                # It is read beside the others, never alone: a follow-up's answer is as often elsewhere.
+                answering = replace(answering, reader_stops=None)
+                (hit,) = score(self.index, vector, rewritten.lexical, [quoted], self.retrieval)
+                hits = [replace(hit, score=max(hit.score, hits[0].score))] + [h for h in hits if h.passage_id != quoted]
+            retrieved = rewritten._replace(hits=hits)
+            return replace(self._answer(searched, vector, retrieved, answering), question=cleaned, searched=searched)
 
     def _passage_quoting(self, quote: str) -> int | None:
         """The passage an earlier answer quoted (found by its words, then checked verbatim)."""
@@ -116,9 +118,10 @@ class QA:
         """Answer several questions with one model call. ValueError names the first unusable question."""
         cleaned = [clean_question(q) for q in questions]
         vectors = self.embedder.encode(cleaned, batch_size=32)
-        return [self._answer(question, vector, retrieve(self.index, vector, question, k=self._k,
-                                                        settings=self.retrieval))
-                for question, vector in zip(cleaned, vectors)]
+        with runtime.one_blas_thread():
+            return [self._answer(question, vector, retrieve(self.index, vector, question, k=self._k,
+                                                            settings=self.retrieval))
+                    for question, vector in zip(cleaned, vectors)]
 
     @property
     def _k(self) -> int:

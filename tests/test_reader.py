@@ -109,6 +109,53 @@ def test_saved_weights_leave_out_the_base_word_embeddings_and_load_back_exactly(
     assert np.allclose(a, b, atol=0.25)
 
 
+def test_a_bfloat16_reader_reads_like_the_fp32_one(tiny_reader_dir):
+    fp32 = rd.Reader.load(tiny_reader_dir, onnx=False)
+    bf16 = rd.Reader.load(tiny_reader_dir, bf16=True)
+    question = "Where does the Rhine rise?"
+    a, b = fp32.read(question, [PASSAGE]), bf16.read(question, [PASSAGE])
+    assert [(r.passage, r.sentence) for r in a] == [(r.passage, r.sentence) for r in b]
+    assert np.allclose([r.logit for r in a], [r.logit for r in b], atol=0.25)
+    assert bf16.runtime == "torch"
+    with pytest.raises(ValueError, match="choose int8 .* or bfloat16 .*, not both"):
+        rd.Reader.load(tiny_reader_dir, quantize=True, bf16=True)
+
+
+def test_padding_to_a_few_shapes_leaves_every_output_unchanged(tiny_reader_dir):
+    fp32 = rd.Reader.load(tiny_reader_dir, onnx=False)
+    rows = rd.make_rows(fp32.tokenizer, fp32.config, "Where does the Rhine rise?", [PASSAGE] * 5)
+    ids, types, mask, sentence_of = rd.batch_arrays(rows)
+    member = rd.sentence_members(sentence_of)[1]
+    padded = rd._pad_to_buckets(ids, types, mask, member)
+    assert len(rows) == 5 and padded[0].shape == (6, -(-ids.shape[1] // rd.TOKEN_BUCKET) * rd.TOKEN_BUCKET)
+    assert padded[2][5].sum() == 1 and padded[3][:, ids.shape[1]:].sum() == 0
+    plain, bucketed = fp32._run(ids, types, mask, member), fp32._run(*padded)
+    for a, b in zip(plain, bucketed):
+        b = b[:len(rows), :a.shape[1]]
+        assert np.allclose(a, b, atol=1e-4)
+
+
+def test_rag_runtime_bf16_asks_for_the_bfloat16_reader(tiny_reader_dir, monkeypatch):
+    import torch
+
+    monkeypatch.setenv("RAG_RUNTIME", "bf16")
+    reader = rd.Reader.load(tiny_reader_dir)
+    assert reader.session is None and reader.model.encoder.embeddings.word_embeddings.weight.dtype == torch.bfloat16
+    assert rd.Reader.load(tiny_reader_dir, bf16=False).model.encoder.embeddings.word_embeddings.weight.dtype == \
+        torch.float32
+
+
+def test_answering_runs_blas_on_one_thread_and_restores_it_after():
+    from threadpoolctl import threadpool_info
+
+    from rag import runtime
+
+    before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    with runtime.one_blas_thread():
+        assert all(i["num_threads"] == 1 for i in threadpool_info() if i["user_api"] == "blas")
+    assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before
+
+
 def test_qa_with_the_reader_gives_the_short_answer_inside_the_quote(corpus, embedder, tiny_reader):
     qa = rag.build(corpus, model=embedder, reader=tiny_reader)
     assert qa.reader is tiny_reader
