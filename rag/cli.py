@@ -62,14 +62,16 @@ def _read_questions(args: argparse.Namespace) -> list[str]:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from . import bundled, pipeline
+    from . import bundled, pipeline, runtime
 
     try:
         questions = [pipeline.clean_question(q) for q in _read_questions(args)]
     except ValueError as exc:
         print(f"rag ask: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    qa = bundled.open_index(args.index, model=args.model, reader=args.reader)
+    # A one-shot process: the reader's runtime is chosen for start-up plus these questions (rag.runtime).
+    reader = pipeline.open_reader(args.reader, bf16=runtime.reader_bf16(len(questions)))
+    qa = bundled.open_index(args.index, model=args.model, reader=reader or False)
     for answer in qa.ask_many(questions):
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)

@@ -143,13 +143,14 @@ def _embedder_for(model: str | Embedder | None, default: str) -> Embedder:
 ReaderOption = bool | str | Path | Reader
 
 
-def _reader_for(reader: ReaderOption) -> Reader | None:
-    """True: the bundled reader; False: none (answers by evidence alone); a folder or a loaded Reader."""
+def open_reader(reader: ReaderOption, *, bf16: bool | None = None) -> Reader | None:
+    """True: the bundled reader; False: none (answers by evidence alone); a folder or a loaded Reader.
+    `bf16`: as `Reader.load` takes it (None: as rag.runtime chooses for a long-lived process)."""
     if reader is False or reader is None:
         return None
     if isinstance(reader, Reader):
         return reader
-    return Reader.load(DEFAULT_READER if reader is True else Path(reader))
+    return Reader.load(DEFAULT_READER if reader is True else Path(reader), bf16=bf16)
 
 
 def _previous(out: Path | None) -> Index | None:
@@ -183,7 +184,7 @@ def build(folder: str | Path, out: str | Path | None = None, *, model: str | Emb
     options = {"progress": progress, "store": store, "language": language}
     if out is None:
         index = build_index(folder, embedder, **options)
-        return QA(index, getattr(embedder, "local", embedder), reader=_reader_for(reader))
+        return QA(index, getattr(embedder, "local", embedder), reader=open_reader(reader))
     out = Path(out)
     with writing(out):  # one writer at a time: a second waits, then reuses what the first embedded
         replaced = _previous(out)
@@ -197,7 +198,7 @@ def build(folder: str | Path, out: str | Path | None = None, *, model: str | Emb
             raise
         if replaced is not None and index.store is not replaced.store:
             replaced.store.drop()  # the collection the new manifest replaced (nothing, for FAISS)
-    return QA(index, getattr(embedder, "local", embedder), reader=_reader_for(reader))
+    return QA(index, getattr(embedder, "local", embedder), reader=open_reader(reader))
 
 
 def load(path: str | Path | None = None, *, model: str | Embedder | None = None,
@@ -228,7 +229,7 @@ def _serve(path: Path, manifest: Manifest, embedder: Embedder, reasons: list[str
                       f"built. Update it with: {fix}", RagWarning, stacklevel=3)
     index = load_index(path)
     index.bm25  # noqa: B018 - built now, so that the first question is not the slow one
-    return QA(index, embedder, reader=_reader_for(reader))
+    return QA(index, embedder, reader=open_reader(reader))
 
 
 def refresh(path: str | Path, *, corpus: str | Path | None = None, model: str | Embedder | None = None,

@@ -337,11 +337,12 @@ class Reader:
     def __init__(self, model, tokenizer, config: ReaderConfig, *, name: str = "reader", session=None) -> None:
         self.model = None if model is None else model.eval()
         self.session, self.tokenizer, self.config, self.name = session, tokenizer, config, name
+        self.bf16 = model is not None and str(next(model.parameters()).dtype) == "torch.bfloat16"
         self._lock = threading.Lock()
 
     @property
     def runtime(self) -> str:
-        return "onnxruntime" if self.session is not None else "torch"
+        return "onnxruntime" if self.session is not None else "torch-bf16" if self.bf16 else "torch"
 
     @classmethod
     def load(cls, folder: str | Path = DEFAULT_READER, *, quantize: bool = False, onnx: bool = True,
@@ -352,8 +353,8 @@ class Reader:
         it cannot. `quantize` runs the linear layers in int8 on torch (dynamic quantization): about 1.2x
         faster than torch fp32, but measured to cost about 5 points of sentence accuracy, so it is off by
         default. `bf16` runs it on torch in bfloat16: on a CPU with bf16 matrix units (Intel AMX) measured
-        2-3x faster than fp32 ONNX Runtime at the same accuracy (README "The reader"); elsewhere it is
-        slower, so it is off unless asked for (None: as RAG_RUNTIME=bf16 says)."""
+        1.5x faster than fp32 ONNX Runtime at the same accuracy (README "The reader"); elsewhere it is
+        slower. None: as `rag.runtime.reader_bf16` says (on where the CPU has AMX, or RAG_RUNTIME=bf16)."""
         if bf16 is None:
             from . import runtime
 
@@ -385,8 +386,7 @@ class Reader:
         import torch
 
         rows, tokens = ids.shape
-        bf16 = self.model.encoder.embeddings.word_embeddings.weight.dtype == torch.bfloat16
-        if bf16:  # oneDNN builds its bf16 kernels per input shape (~100 ms each): pad to a few shapes
+        if self.bf16:  # oneDNN builds its bf16 kernels per input shape (~100 ms each): pad to a few shapes
             ids, types, mask, member = _pad_to_buckets(ids, types, mask, member)
         with torch.inference_mode():
             logits, starts, ends = self.model.heads(*(torch.from_numpy(a) for a in (ids, types, mask, member)))

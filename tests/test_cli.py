@@ -12,7 +12,7 @@ def index(corpus, tmp_path, embedder, monkeypatch):
     rag.build(corpus, out, model=embedder, reader=False)
     # The fast layer answers with the fake embedder; the end-to-end tests run the real model.
     monkeypatch.setattr(pipeline, "_embedder_for", lambda model, default: embedder)
-    monkeypatch.setattr(pipeline, "_reader_for", lambda reader: None)
+    monkeypatch.setattr(pipeline, "open_reader", lambda reader, bf16=None: None)
     return out
 
 
@@ -84,3 +84,22 @@ def test_a_decline_lists_each_nearest_passage_once():
     out = cli._format(answer)
     assert out.count("cats.txt, paragraph 1") == 1 and "rivers.md, paragraph 2" in out
     assert [c.source for c in answer.nearest()] == ["cats.txt", "rivers.md"]
+
+
+def test_a_one_shot_ask_keeps_the_fast_starting_reader_on_an_amx_cpu(index, capsys, tmp_path, monkeypatch):
+    from rag import runtime
+
+    asked = []
+
+    def open_reader(reader, bf16=None):  # records what the command asks for; answers without a reader
+        if reader is True:
+            asked.append(bf16)
+
+    monkeypatch.delenv("RAG_RUNTIME", raising=False)
+    monkeypatch.setattr(runtime, "bf16_matrix_units", lambda: True)
+    monkeypatch.setattr(pipeline, "open_reader", open_reader)
+    assert cli.main(["ask", "--index", str(index), "Where is Mount Etna?"]) == 0
+    many = tmp_path / "many.txt"
+    many.write_text("Where is Mount Etna?\n" * runtime.BF16_PAYS_FROM_QUESTIONS)
+    assert cli.main(["ask", "--index", str(index), "--json", "--file", str(many)]) == 0
+    assert asked == [False, True]  # ONNX Runtime for one question, bf16 for many

@@ -110,19 +110,19 @@ def test_saved_weights_leave_out_the_base_word_embeddings_and_load_back_exactly(
 
 
 def test_a_bfloat16_reader_reads_like_the_fp32_one(tiny_reader_dir):
-    fp32 = rd.Reader.load(tiny_reader_dir, onnx=False)
+    fp32 = rd.Reader.load(tiny_reader_dir, onnx=False, bf16=False)
     bf16 = rd.Reader.load(tiny_reader_dir, bf16=True)
     question = "Where does the Rhine rise?"
     a, b = fp32.read(question, [PASSAGE]), bf16.read(question, [PASSAGE])
     assert [(r.passage, r.sentence) for r in a] == [(r.passage, r.sentence) for r in b]
     assert np.allclose([r.logit for r in a], [r.logit for r in b], atol=0.25)
-    assert bf16.runtime == "torch"
+    assert bf16.runtime == "torch-bf16" and fp32.runtime == "torch"
     with pytest.raises(ValueError, match="choose int8 .* or bfloat16 .*, not both"):
         rd.Reader.load(tiny_reader_dir, quantize=True, bf16=True)
 
 
 def test_padding_to_a_few_shapes_leaves_every_output_unchanged(tiny_reader_dir):
-    fp32 = rd.Reader.load(tiny_reader_dir, onnx=False)
+    fp32 = rd.Reader.load(tiny_reader_dir, onnx=False, bf16=False)
     rows = rd.make_rows(fp32.tokenizer, fp32.config, "Where does the Rhine rise?", [PASSAGE] * 5)
     ids, types, mask, sentence_of = rd.batch_arrays(rows)
     member = rd.sentence_members(sentence_of)[1]
@@ -141,8 +141,45 @@ def test_rag_runtime_bf16_asks_for_the_bfloat16_reader(tiny_reader_dir, monkeypa
     monkeypatch.setenv("RAG_RUNTIME", "bf16")
     reader = rd.Reader.load(tiny_reader_dir)
     assert reader.session is None and reader.model.encoder.embeddings.word_embeddings.weight.dtype == torch.bfloat16
-    assert rd.Reader.load(tiny_reader_dir, bf16=False).model.encoder.embeddings.word_embeddings.weight.dtype == \
-        torch.float32
+    assert reader.runtime == "torch-bf16"
+    assert rd.Reader.load(tiny_reader_dir, bf16=False).runtime == "onnxruntime"  # ONNX Runtime is not switched off
+
+
+def test_by_default_the_reader_runs_in_bfloat16_where_the_cpu_has_amx_and_on_onnx_elsewhere(tiny_reader_dir,
+                                                                                               monkeypatch):
+    from rag import runtime
+
+    monkeypatch.delenv("RAG_RUNTIME", raising=False)
+    monkeypatch.setattr(runtime, "bf16_matrix_units", lambda: True)
+    assert rd.Reader.load(tiny_reader_dir).runtime == "torch-bf16"
+    assert rd.Reader.load(tiny_reader_dir, quantize=True).runtime == "torch"  # int8 asked for: not bf16
+    # A process that answers a few questions and ends (`rag ask`) keeps ONNX Runtime's fast start.
+    few, many = runtime.BF16_PAYS_FROM_QUESTIONS - 1, runtime.BF16_PAYS_FROM_QUESTIONS
+    assert (runtime.reader_bf16(few), runtime.reader_bf16(many), runtime.reader_bf16()) == (False, True, True)
+    monkeypatch.setenv("RAG_RUNTIME", "bf16")  # asked for: whatever the count
+    assert runtime.reader_bf16(1)
+    monkeypatch.setenv("RAG_RUNTIME", "onnx")  # fp32 everywhere, AMX or not
+    assert rd.Reader.load(tiny_reader_dir).runtime == "onnxruntime" and not runtime.reader_bf16(many)
+    monkeypatch.setenv("RAG_RUNTIME", "auto")
+    monkeypatch.setattr(runtime, "bf16_matrix_units", lambda: False)
+    assert rd.Reader.load(tiny_reader_dir).runtime == "onnxruntime"
+
+
+def test_amx_is_read_from_the_cpu_flags_and_a_missing_file_means_none(tmp_path):
+    from rag import runtime
+
+    amx, avx = tmp_path / "amx", tmp_path / "avx"
+    amx.write_text("processor\t: 0\nflags\t\t: fpu avx512f amx_bf16 amx_tile\n\nprocessor\t: 1\n")
+    avx.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16\nbugs\t\t: amx_bf16_fake\n")
+    assert runtime.bf16_matrix_units(str(amx)) is True
+    assert runtime.bf16_matrix_units(str(avx)) is False
+    assert runtime.bf16_matrix_units(str(tmp_path / "missing")) is False
+
+
+def test_an_unknown_rag_runtime_is_refused_with_the_choices(tiny_reader_dir, monkeypatch):
+    monkeypatch.setenv("RAG_RUNTIME", "bfloat16")
+    with pytest.raises(rag.RagError, match=r"RAG_RUNTIME='bfloat16' is not one of auto, onnx, torch, bf16"):
+        rd.Reader.load(tiny_reader_dir)
 
 
 def test_answering_runs_blas_on_one_thread_and_restores_it_after():
@@ -289,8 +326,8 @@ PASSAGES = [PASSAGE, ("Cats", "Cats are small domesticated carnivorous mammals. 
 
 
 def test_the_reader_runs_on_onnx_runtime_with_the_numbers_of_torch(tiny_reader_dir):
-    on_onnx = rd.Reader.load(tiny_reader_dir)
-    on_torch = rd.Reader.load(tiny_reader_dir, onnx=False)
+    on_onnx = rd.Reader.load(tiny_reader_dir, bf16=False)
+    on_torch = rd.Reader.load(tiny_reader_dir, onnx=False, bf16=False)
     assert on_onnx.runtime == "onnxruntime" and on_onnx.model is None
     assert on_torch.runtime == "torch"
     for question in QUESTIONS:
@@ -301,13 +338,13 @@ def test_the_reader_runs_on_onnx_runtime_with_the_numbers_of_torch(tiny_reader_d
 
 def test_the_onnx_export_is_cached_and_a_damaged_one_is_made_again(tiny_reader_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_CACHE", str(tmp_path))
-    expected = rd.Reader.load(tiny_reader_dir).read(QUESTIONS[0], PASSAGES)
+    expected = rd.Reader.load(tiny_reader_dir, bf16=False).read(QUESTIONS[0], PASSAGES)
     [graph] = (tmp_path / "onnx").glob("reader-*.onnx")
     made = graph.stat().st_ino
-    rd.Reader.load(tiny_reader_dir)
+    rd.Reader.load(tiny_reader_dir, bf16=False)
     assert graph.stat().st_ino == made  # reused, not exported again (an export renames a new file in)
     graph.write_bytes(graph.read_bytes()[:1000])  # truncated (a crash mid-write elsewhere, a full disk)
-    again = rd.Reader.load(tiny_reader_dir)
+    again = rd.Reader.load(tiny_reader_dir, bf16=False)
     assert again.runtime == "onnxruntime"
     assert [r.logit for r in again.read(QUESTIONS[0], PASSAGES)] == pytest.approx([r.logit for r in expected])
     assert not list((tmp_path / "onnx").glob("*.tmp"))
@@ -328,11 +365,11 @@ def test_graphs_unused_for_a_month_leave_the_cache_when_another_is_exported(tiny
     for path, age in ((old, month + 3600), (recent, month - 3600), (other, 2 * month)):
         path.write_bytes(b"x")
         os.utime(path, (time.time() - age, time.time() - age))
-    rd.Reader.load(tiny_reader_dir)  # exports a new graph
+    rd.Reader.load(tiny_reader_dir, bf16=False)  # exports a new graph
     assert not old.exists() and recent.exists() and other.exists()
     [graph] = folder.glob("reader-*.onnx")  # the new one
     os.utime(graph, (time.time() - 2 * month, time.time() - 2 * month))
-    rd.Reader.load(tiny_reader_dir)  # opens the cached graph: used now, so it stays
+    rd.Reader.load(tiny_reader_dir, bf16=False)  # opens the cached graph: used now, so it stays
     assert time.time() - graph.stat().st_mtime < 60
 
 
@@ -342,7 +379,7 @@ def test_an_unwritable_cache_falls_back_to_torch_with_one_warning(tiny_reader_di
     monkeypatch.setenv("RAG_CACHE", str(blocker))
     with pytest.warns(rag.RagWarning, match=r"cannot write the ONNX cache at .*not-a-folder.*running the model "
                                             r"with torch \(set RAG_CACHE to a writable folder\)"):
-        reader = rd.Reader.load(tiny_reader_dir)
+        reader = rd.Reader.load(tiny_reader_dir, bf16=False)
     assert reader.runtime == "torch" and reader.read(QUESTIONS[0], PASSAGES)
 
 
