@@ -51,6 +51,9 @@ class TrainSettings:
     max_length: int = 256
     seed: int = 13
     device: str = "auto"
+    # Forward passes in bfloat16 autocast (weights, gradients and the optimizer stay fp32). On a CPU with
+    # AMX a step took 1.13-1.30 s against 1.77-2.00 s in fp32 (18 rows of 200 word pieces, 2026-11-24).
+    bf16: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,8 @@ def _loss(model, batch, device):
     rows, labels, starts, ends, owner = batch
     tensors = [t.to(device) for t in rd.batch_tensors(rows)]
     sentence_logits, first, start_logits, end_logits = model(*tensors)
+    # The loss in fp32 whatever the forward pass ran in (bf16 autocast leaves bf16 logits).
+    sentence_logits, start_logits, end_logits = (t.float() for t in (sentence_logits, start_logits, end_logits))
     width = sentence_logits.shape[1]
     target = torch.full((len(rows), width), -1.0, device=device)
     for r, lab in enumerate(labels):
@@ -296,7 +301,8 @@ def train(settings: TrainSettings) -> dict:
                     ends.append(e)
                     owner.append(qi)
             model.train()
-            loss, parts = _loss(model, (rows, labels, starts, ends, owner), device)
+            with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16, enabled=settings.bf16):
+                loss, parts = _loss(model, (rows, labels, starts, ends, owner), device)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -350,10 +356,12 @@ def _stages(record: dict) -> str:
         command = "rag train-reader" + (f" --init rag/models/reader --skip-articles {s['skip_articles']} --articles "
                                         f"{s['articles']} --questions {s['questions']} --lr {s['lr']} --head-lr "
                                         f"{s['head_lr']}" if s.get("init") else "")
+        command += " --bf16" if s.get("bf16") else ""
         first = VALIDATION_ARTICLES + s.get("skip_articles", 0)
         lines.append(f"{n}. `{command}`: articles {first + 1}-{first + s['articles']} of the order, "
                      f"{r['questions']:,} questions ({r['rows']:,} rows), lr {s['lr']} (encoder) / {s['head_lr']} "
                      f"(heads), {r['steps']:,} steps in {r['train_seconds'] / 60:.0f} minutes on {r['device']}"
+                     + (" (bf16 autocast)" if s.get("bf16") else "")
                      + (", starting from stage " + str(n - 1) if s.get("init") else ", from the base model")
                      + f"; validation sentence accuracy {r['validation_fp16']['sentence_accuracy']:.3f}.")
     return "\n".join(lines)

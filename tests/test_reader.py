@@ -309,6 +309,30 @@ def test_training_targets_mark_the_answer_word_pieces(tiny_reader):
     assert tiny_reader.tokenizer.decode(row.input_ids[start:end + 1]) == "swiss alps"
 
 
+def test_the_training_loss_in_bf16_autocast_is_fp32_and_close_to_the_fp32_loss(tiny_reader_dir):
+    import torch
+
+    from rag.reader_training import Example, _loss, _rows_for, _targets
+
+    model = rd.load_trainable(tiny_reader_dir)
+    reader = rd.Reader.load(tiny_reader_dir, onnx=False, bf16=False)
+    title, text, spans = PASSAGE
+    answer = text.index("Swiss Alps")
+    example = Example("Where does the Rhine rise?", ("Swiss Alps",), title, text, spans, (0, 1),
+                      (answer, answer + len("Swiss Alps")))
+    row = _rows_for(reader.tokenizer, reader.config, example)
+    labels, start, end = _targets(row, example)
+    batch = ([row, row], [labels, labels], [start, start], [end, end], [0, 1])
+    fp32, _ = _loss(model, batch, "cpu")
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        bf16, parts = _loss(model, batch, "cpu")
+    assert bf16.dtype == torch.float32 and abs(bf16.item() - fp32.item()) < 0.05 * fp32.item()
+    bf16.backward()
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    assert grads and all(g.dtype == torch.float32 and torch.isfinite(g).all() for g in grads)
+    assert set(parts) == {"bce", "listwise", "span"}
+
+
 def test_a_large_evidence_weight_makes_the_reader_follow_the_evidence(corpus, embedder, tiny_reader):
     index = rag.build(corpus, model=embedder, reader=False).index
     evidence = rag.QA(index, embedder).ask("Where does the Rhine rise?")
@@ -455,14 +479,15 @@ def test_the_model_card_lists_every_stage_its_command_and_what_the_last_one_adde
         return record if previous is None else {**record, "previous_stage": previous}
 
     first = stage(asdict(TrainSettings(articles=90)), 0.79)
-    second = stage(asdict(TrainSettings(articles=50, skip_articles=90, init="rag/models/reader", lr=4e-5)), 0.81,
-                   first)
+    second = stage(asdict(TrainSettings(articles=50, skip_articles=90, init="rag/models/reader", lr=4e-5, bf16=True)),
+                   0.81, first)
     second["validation_init"] = scores(0.783)
     (folder / "training.json").write_text(json.dumps(second), encoding="utf-8")
     card = write_card(folder).read_text(encoding="utf-8")
     assert "1. `rag train-reader`: articles 7-96 of the order" in card
     assert ("2. `rag train-reader --init rag/models/reader --skip-articles 90 --articles 50 --questions 16000 "
-            "--lr 4e-05 --head-lr 0.0005`: articles 97-146 of the order") in card
-    assert "starting from stage 1; validation sentence accuracy 0.810" in card
+            "--lr 4e-05 --head-lr 0.0005 --bf16`: articles 97-146 of the order") in card
+    assert "10 minutes on cpu (bf16 autocast), starting from stage 1; validation sentence accuracy 0.810" in card
+    assert "minutes on cpu, from the base model" in card
     assert "| the weights this stage started from (fp32), same questions | 0.783 | 0.400 | 0.600 |" in card
     assert "sigmoid(0.5 × logit + -2.5)" in card and "rag declines below\n  0.2." in card
