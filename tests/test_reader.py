@@ -52,7 +52,7 @@ def tiny_reader_dir(tiny_base, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tiny_reader(tiny_reader_dir):
-    return rd.Reader.load(tiny_reader_dir, quantize=False)
+    return rd.Reader.load(tiny_reader_dir, quantize=False, bf16=False)  # the same runtime on every CPU
 
 
 PASSAGE = ("Rivers of Europe", "The Danube flows through ten countries. The Rhine rises in the Swiss Alps.",
@@ -101,7 +101,7 @@ def test_saved_weights_leave_out_the_base_word_embeddings_and_load_back_exactly(
 
     stored = load_file(str(tiny_reader_dir / rd.WEIGHTS))
     assert rd.FROZEN not in stored and all(t.dtype == torch.float16 for t in stored.values())
-    fp32 = rd.Reader.load(tiny_reader_dir, quantize=False)
+    fp32 = rd.Reader.load(tiny_reader_dir, quantize=False, bf16=False)
     int8 = rd.Reader.load(tiny_reader_dir, quantize=True)
     question = "Where does the Rhine rise?"
     a = [r.logit for r in fp32.read(question, [PASSAGE])]
@@ -296,32 +296,31 @@ def test_the_tiny_tokenizer_knows_the_corpus_words(tiny_reader):
     assert tiny_reader.tokenizer.tokenize("The Swiss Alps.") == ["the", "swiss", "alps", "."]
 
 
-def test_training_targets_mark_the_answer_word_pieces(tiny_reader):
+def _rhine_row(reader):
+    """A training row for 'Where does the Rhine rise?' over PASSAGE, with its targets."""
     from rag.reader_training import Example, _rows_for, _targets
 
     title, text, spans = PASSAGE
     answer = text.index("Swiss Alps")
     example = Example("Where does the Rhine rise?", ("Swiss Alps",), title, text, spans, (0, 1),
                       (answer, answer + len("Swiss Alps")))
-    row = _rows_for(tiny_reader.tokenizer, tiny_reader.config, example)
-    labels, start, end = _targets(row, example)
+    row = _rows_for(reader.tokenizer, reader.config, example)
+    return (row, *_targets(row, example))
+
+
+def test_training_targets_mark_the_answer_word_pieces(tiny_reader):
+    row, labels, start, end = _rhine_row(tiny_reader)
     assert labels == [0, 1]
     assert tiny_reader.tokenizer.decode(row.input_ids[start:end + 1]) == "swiss alps"
 
 
-def test_the_training_loss_in_bf16_autocast_is_fp32_and_close_to_the_fp32_loss(tiny_reader_dir):
+def test_the_training_loss_in_bf16_autocast_is_fp32_and_close_to_the_fp32_loss(tiny_reader_dir, tiny_reader):
     import torch
 
-    from rag.reader_training import Example, _loss, _rows_for, _targets
+    from rag.reader_training import _loss
 
     model = rd.load_trainable(tiny_reader_dir)
-    reader = rd.Reader.load(tiny_reader_dir, onnx=False, bf16=False)
-    title, text, spans = PASSAGE
-    answer = text.index("Swiss Alps")
-    example = Example("Where does the Rhine rise?", ("Swiss Alps",), title, text, spans, (0, 1),
-                      (answer, answer + len("Swiss Alps")))
-    row = _rows_for(reader.tokenizer, reader.config, example)
-    labels, start, end = _targets(row, example)
+    row, labels, start, end = _rhine_row(tiny_reader)
     batch = ([row, row], [labels, labels], [start, start], [end, end], [0, 1])
     fp32, _ = _loss(model, batch, "cpu")
     with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
