@@ -415,7 +415,7 @@ cross-entropy on the answer's word pieces.
 asked of that stage's index)
 | weights | sentence accuracy | short answer EM | F1 |
 |---|---|---|---|
-{_row("fp16 on disk, run in fp32 (rag's default)", fp16)}
+{_row("fp16 on disk, run in fp32 (rag's default; in bf16 on AMX CPUs, see the project README)", fp16)}
 {_row("int8 dynamic quantization (`Reader.load(quantize=True)`)", int8)}
 {_row("the weights this stage started from (fp32), same questions", record["validation_init"])
  if "validation_init" in record else ""}
