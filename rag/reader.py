@@ -354,7 +354,7 @@ class Reader:
         faster than torch fp32, but measured to cost about 5 points of sentence accuracy, so it is off by
         default. `bf16` runs it on torch in bfloat16: on a CPU with bf16 matrix units (Intel AMX) measured
         1.5x faster than fp32 ONNX Runtime at the same accuracy (README "The reader"); elsewhere it is
-        slower. None: as `rag.runtime.reader_bf16` says (on where the CPU has AMX, or RAG_RUNTIME=bf16)."""
+        slower. None: as `rag.runtime.reader_bf16` says (bf16 where the CPU has AMX, or with RAG_RUNTIME=bf16)."""
         if bf16 is None:
             from . import runtime
 
@@ -367,13 +367,11 @@ class Reader:
         if found is not None:
             return cls(None, found[1], config, name=str(folder), session=found[0])
         model, tokenizer, config = _load(folder)
-        if bf16:
-            import torch
+        import torch  # loaded by _load already
 
+        if bf16:
             model = model.to(torch.bfloat16)
         if quantize:
-            import torch
-
             with warnings.catch_warnings():  # torch announces a future deprecation of these kernels
                 warnings.simplefilter("ignore", UserWarning)
                 model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)

@@ -52,7 +52,7 @@ def mode() -> str:
     value = os.environ.get("RAG_RUNTIME", "").strip().lower() or "auto"
     if value not in MODES:
         raise RagError(f"RAG_RUNTIME={os.environ['RAG_RUNTIME']!r} is not one of {', '.join(MODES)} "
-                         "(auto: ONNX Runtime, and the reader in bfloat16 where the CPU has AMX)")
+                       "(auto: ONNX Runtime, and the reader in bfloat16 where the CPU has AMX)")
     return value
 
 
