@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from .chunking import Passage
 from .index import Index
+from .language import language
 from .reader import Reader, ReaderPassage
 from .retrieval import Hit, Retrieved
 from .settings import AnswerSettings
@@ -167,8 +169,17 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, retriev
             citations.append(cite(other))
     answer = passages[best.passage].sentence_text(best.sentence)
     start, end = best.span
+    if names_nothing(answer[start:end], language(index.manifest.language).pronouns):
+        # "Who wrote to the Assembly?" "I was pleased to receive ...": the quote stands, unmarked.
+        return Answer(question, True, answer, confidence, round(best.logit, 4), citations, alternatives, "")
     return Answer(question, True, answer, confidence, round(best.logit, 4), citations, alternatives, "",
                   short_answer=answer[start:end], answer_span=(start, end))
+
+
+def names_nothing(short: str, pronouns: frozenset[str]) -> bool:
+    """Whether a short answer is only pronouns ("I", "he", "They"): it points at a name, it is not one."""
+    words = re.findall(r"\w+", short.lower())
+    return bool(words) and all(w in pronouns for w in words)
 
 
 def sentence_evidence(index: Index, terms: Mapping[str, float], query: np.ndarray, hits: list[Hit],

@@ -26,6 +26,9 @@ class Language:
     salutation: re.Pattern  # a letter's opening line
     valediction: re.Pattern  # a letter's closing line
     signature: re.Pattern  # lines of a signature block
+    # Words that only point at something named elsewhere: a short answer made of them alone ("I", "He")
+    # names nothing, so none is marked.
+    pronouns: frozenset[str] = frozenset()
 
 
 def _words(pattern: str, *, start: bool = False) -> re.Pattern:
@@ -49,7 +52,10 @@ LANGUAGES = {
         re.compile(r"^(dear|to whom it may concern)\b", re.IGNORECASE),
         _words(r"yours (sincerely|faithfully|truly|ever)|kind regards|best regards|warm regards|best wishes|"
                r"with best wishes|regards|sincerely", start=True),
-        re.compile(r"\bsignature\b|\bsigned\b", re.IGNORECASE)),
+        re.compile(r"\bsignature\b|\bsigned\b", re.IGNORECASE),
+        frozenset({"i", "me", "we", "us", "you", "he", "him", "she", "her", "it", "they", "them", "this", "that",
+                   "these", "those", "myself", "ourselves", "yourself", "himself", "herself", "itself",
+                   "themselves"})),
     "fr": Language(
         "fr", "French", "french", FRENCH - {"pas", "ne", "ni", "sans"},
         _words(r"partager|s'abonner|abonnez-vous|newsletter|lettre d'information|suivez-nous|cookies?|"
@@ -58,7 +64,9 @@ LANGUAGES = {
         re.compile(r"^(madame|monsieur|cher|chère|chers|mesdames)\b", re.IGNORECASE),
         _words(r"cordialement|bien cordialement|bien à vous|salutations distinguées|"
                r"veuillez agréer|je vous prie d'agréer|amicalement", start=True),
-        re.compile(r"\bsignature\b|\bsigné\b", re.IGNORECASE)),
+        re.compile(r"\bsignature\b|\bsigné\b", re.IGNORECASE),
+        frozenset({"je", "j", "moi", "nous", "tu", "toi", "vous", "il", "lui", "elle", "ils", "elles", "eux", "on",
+                   "ce", "cela", "ceci", "ça", "celui", "celle", "ceux", "celles"})),
     "de": Language(
         "de", "German", "german", GERMAN - {"nicht", "kein", "keine", "ohne", "gegen"},
         _words(r"teilen|abonnieren|newsletter|folgen sie uns|cookies?|alle rechte vorbehalten|datenschutz|"
@@ -66,7 +74,9 @@ LANGUAGES = {
         re.compile(r"^(sehr geehrte[rn]?|liebe[rn]?|hallo)\b", re.IGNORECASE),
         _words(r"mit freundlichen grüßen|mit freundlichem gruß|freundliche grüße|viele grüße|beste grüße|"
                r"herzliche grüße|hochachtungsvoll", start=True),
-        re.compile(r"\bunterschrift\b|\bgezeichnet\b", re.IGNORECASE)),
+        re.compile(r"\bunterschrift\b|\bgezeichnet\b", re.IGNORECASE),
+        frozenset({"ich", "mich", "mir", "wir", "uns", "du", "dich", "dir", "ihr", "euch", "sie", "ihnen", "er",
+                   "ihn", "ihm", "es", "man", "dies", "das", "dieser", "diese", "dieses"})),
 }
 _NAMES = {"english": "en", "french": "fr", "german": "de", "français": "fr", "deutsch": "de"}
 

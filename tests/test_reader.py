@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
@@ -432,6 +432,52 @@ class _CountingReader:
 
     def __getattr__(self, name):
         return getattr(self.reader, name)
+
+
+class _FirstWordReader:
+    """The tiny reader's reads, ranked to prefer the sentence starting with `first` and with each short
+    answer moved onto its sentence's first word."""
+
+    def __init__(self, reader, first):
+        self.reader, self.first = reader, first
+
+    def read(self, question, passages):
+        out = []
+        for r in self.reader.read(question, passages):
+            start, end = passages[r.passage][2][r.sentence]
+            text = passages[r.passage][1][start:end]
+            word = len(text.split()[0])
+            out.append(replace(r, logit=10.0 if text.startswith(self.first) else -10.0, span=(0, word)))
+        return out
+
+    def __getattr__(self, name):
+        return getattr(self.reader, name)
+
+
+def test_a_short_answer_that_is_only_a_pronoun_is_not_marked(corpus, embedder, tiny_reader):
+    index = rag.build(corpus, model=embedder, reader=False).index
+
+    def ask(first):
+        qa = rag.QA(index, embedder, reader=_FirstWordReader(tiny_reader, first),
+                    answering=rag.AnswerSettings(reader_threshold=0.0, reader_stops=None))
+        return qa.ask("How long do cats sleep?")
+
+    they = ask("They")
+    assert they.answered and they.answer == "They sleep for sixteen hours a day."
+    assert they.short_answer == "" and they.answer_span is None  # "They" points at a name, it is not one
+    cats = ask("Cats are")
+    assert cats.answer.startswith("Cats are") and cats.short_answer == "Cats" and cats.answer_span == (0, 4)
+
+
+def test_pronouns_name_nothing_in_every_language():
+    from rag.answer import names_nothing
+    from rag.language import LANGUAGES
+
+    assert names_nothing("I", LANGUAGES["en"].pronouns) and names_nothing(" they, ", LANGUAGES["en"].pronouns)
+    assert not names_nothing("one", LANGUAGES["en"].pronouns)  # a number answers "how many"
+    assert not names_nothing("He Jiankui", LANGUAGES["en"].pronouns) and not names_nothing("", LANGUAGES["en"].pronouns)
+    assert names_nothing("Elle", LANGUAGES["fr"].pronouns) and names_nothing("sie", LANGUAGES["de"].pronouns)
+    assert all(lang.pronouns for lang in LANGUAGES.values())
 
 
 def test_the_reader_reads_in_stages_and_stops_once_the_best_so_far_is_enough(corpus, embedder, tiny_reader):
