@@ -177,9 +177,10 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, retriev
 
 
 def names_nothing(short: str, pronouns: frozenset[str]) -> bool:
-    """Whether a short answer is only pronouns ("I", "he", "They"): it points at a name, it is not one."""
-    words = re.findall(r"\w+", short.lower())
-    return bool(words) and all(w in pronouns for w in words)
+    """Whether a short answer is only pronouns ("I", "he", "They"): it points at a name, it is not one.
+    A word in capitals is an acronym ("US", "IT"), not a pronoun."""
+    words = re.findall(r"\w+", short)
+    return bool(words) and all(w.lower() in pronouns and not (len(w) > 1 and w.isupper()) for w in words)
 
 
 def sentence_evidence(index: Index, terms: Mapping[str, float], query: np.ndarray, hits: list[Hit],

@@ -475,6 +475,7 @@ def test_pronouns_name_nothing_in_every_language():
 
     assert names_nothing("I", LANGUAGES["en"].pronouns) and names_nothing(" they, ", LANGUAGES["en"].pronouns)
     assert not names_nothing("one", LANGUAGES["en"].pronouns)  # a number answers "how many"
+    assert not names_nothing("US", LANGUAGES["en"].pronouns) and not names_nothing("IT", LANGUAGES["en"].pronouns)
     assert not names_nothing("He Jiankui", LANGUAGES["en"].pronouns) and not names_nothing("", LANGUAGES["en"].pronouns)
     assert names_nothing("Elle", LANGUAGES["fr"].pronouns) and names_nothing("sie", LANGUAGES["de"].pronouns)
     assert all(lang.pronouns for lang in LANGUAGES.values())
