@@ -169,11 +169,10 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, retriev
             citations.append(cite(other))
     answer = passages[best.passage].sentence_text(best.sentence)
     start, end = best.span
-    if names_nothing(answer[start:end], language(index.manifest.language).pronouns):
-        # "Who wrote to the Assembly?" "I was pleased to receive ...": the quote stands, unmarked.
-        return Answer(question, True, answer, confidence, round(best.logit, 4), citations, alternatives, "")
+    # "Who wrote to the Assembly?" "I was pleased to receive ...": the quote stands, unmarked.
+    span = None if names_nothing(answer[start:end], language(index.manifest.language).pronouns) else (start, end)
     return Answer(question, True, answer, confidence, round(best.logit, 4), citations, alternatives, "",
-                  short_answer=answer[start:end], answer_span=(start, end))
+                  short_answer=answer[start:end] if span else "", answer_span=span)
 
 
 def names_nothing(short: str, pronouns: frozenset[str]) -> bool:
