@@ -117,6 +117,9 @@ print("code is not prose")
 
 > Fish returned within a year, says the trust.
 
+> [!IMPORTANT]
+> Do not feed the swans.
+
 - Reeds were planted near the mill.
 - Two tonnes of rubbish were removed.
 
@@ -134,6 +137,7 @@ def test_markdown_is_parsed_not_pattern_matched(tmp_path):
         ("heading", "Wandle river notes"),
         ("body", "The river Wandle was cleaned by three hundred volunteers. It flows into the Thames at Wandsworth."),
         ("body", "Fish returned within a year, says the trust."),
+        ("body", "Do not feed the swans."),  # a GitHub alert: its "[!IMPORTANT]" marker is a label, not text
         ("body", "Reeds were planted near the mill."),
         ("body", "Two tonnes of rubbish were removed."),
         ("heading", "Year | Volunteers"),

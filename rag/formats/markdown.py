@@ -1,7 +1,10 @@
 """Markdown, parsed with markdown-it-py (CommonMark): headings, paragraphs, list items, quotes and
-table cells become paragraphs of plain text; code blocks, HTML blocks and images are left out."""
+table cells become paragraphs of plain text; code blocks, HTML blocks and images are left out, and so
+is the marker of a GitHub alert ("> [!NOTE]"), which GitHub shows as a label, not as text."""
 
 from __future__ import annotations
+
+import re
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -10,6 +13,7 @@ from .base import Extracted
 from .text import decode_prose
 
 _PARSER = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+_ALERT = re.compile(r"\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]\s*", re.IGNORECASE)
 
 
 def _inline_text(token: Token) -> str:
@@ -29,9 +33,12 @@ def markdown_blocks(source: str) -> list[str]:
     blocks: list[str] = []
     tokens = _PARSER.parse(source)
     heading = False
+    quote_opened = False  # the next paragraph is a quote's first, where GitHub's alert marker goes
     row: list[str] | None = None
     for token in tokens:
-        if token.type == "heading_open":
+        if token.type == "blockquote_open":
+            quote_opened = True
+        elif token.type == "heading_open":
             heading = True
         elif token.type == "heading_close":
             heading = False
@@ -43,6 +50,8 @@ def markdown_blocks(source: str) -> list[str]:
             row = None
         elif token.type == "inline":
             text = _inline_text(token)
+            if quote_opened:
+                text, quote_opened = _ALERT.sub("", text, count=1) if _ALERT.match(text) else text, False
             if row is not None:
                 row.append(text)
             elif text:
