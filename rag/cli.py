@@ -331,6 +331,9 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--init", help="a reader folder to continue training from (default: fresh heads on the base)")
     tr.add_argument("--skip-articles", dest="skip_articles", type=int,
                     help="sampled training articles to pass over: those the --init reader was trained on")
+    tr.add_argument("--negatives", choices=("retriever", "reader"),
+                    help="each question's hard negative passage: the retriever's best other one (default) or, "
+                         "of the top 5, the one the --init reader is most wrongly drawn to")
     tr.add_argument("--validation-questions", dest="validation_questions", type=int)
     tr.add_argument("--seed", type=int)
     tr.add_argument("--device", help="cpu, cuda or auto (default)")

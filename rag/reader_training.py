@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from . import reader as rd
+from .errors import RagError
 from .evaluate import Question, contains_answer, gold_passages, load_squad, short_answer_scores
 
 VALIDATION_ARTICLES = 6
@@ -54,6 +55,11 @@ class TrainSettings:
     # Forward passes in bfloat16 autocast (weights, gradients and the optimizer stay fp32). On a CPU with
     # AMX a step took 1.13-1.30 s against 1.77-2.00 s in fp32 (18 rows of 200 word pieces, 2026-11-24).
     bf16: bool = False
+    # Where each question's hard negative passage comes from: "retriever" (the best-ranked passage other
+    # than the gold one) or "reader" (of the top `mine_passages` retrieved, the passage other than the
+    # gold one whose best sentence the `init` reader scores highest: the confusions the reader makes).
+    negatives: str = "retriever"
+    mine_passages: int = 5
 
 
 @dataclass(frozen=True)
@@ -98,10 +104,10 @@ def build_examples(settings: TrainSettings, log) -> tuple[list[list[Example]], l
     and the index they are asked against."""
     from .building import build_index
     from .embedder import load_embedder
-    from .errors import RagError
     from .retrieval import retrieve
     from .storage import load_index, save_index
 
+    miner = _miner(settings)  # first: a wrong setting fails before minutes of indexing
     work = Path(settings.work)
     everything = load_squad(settings.squad, work / "all")
     sources = sorted({q.source for q in everything})
@@ -144,6 +150,8 @@ def build_examples(settings: TrainSettings, log) -> tuple[list[list[Example]], l
         hits = retrieve(index, vector, q.text, k=30).hits
         group = [_example(q, index.passages[gold], "gold")]
         same = [h.passage_id for h in hits if h.passage_id != gold]
+        if miner is not None and same:
+            same = [_confusing(miner, q.text, [index.passages[i] for i in same[:settings.mine_passages]])] + same
         if same:
             p = index.passages[same[0]]
             group.append(_example(q, p, "same-article" if p.source == q.source else "other"))
@@ -152,6 +160,24 @@ def build_examples(settings: TrainSettings, log) -> tuple[list[list[Example]], l
             group.append(_example(q, index.passages[other[0]], "other"))
         groups.append(group)
     return groups, validation, (index, embedder)
+
+
+def _miner(settings: TrainSettings):
+    """The reader that picks hard negatives (`negatives="reader"`): the `init` reader, run for inference."""
+    if settings.negatives == "retriever":
+        return None
+    if settings.negatives != "reader":
+        raise RagError(f"negatives must be 'retriever' or 'reader', not {settings.negatives!r}")
+    if not settings.init:
+        raise RagError("negatives='reader' mines with the reader training starts from: give --init READER_FOLDER")
+    return rd.Reader.load(settings.init)
+
+
+def _confusing(miner: rd.Reader, question: str, passages) -> int:
+    """The id of the passage (none of them the gold one) whose best sentence the reader scores highest."""
+    reads = miner.read(question, [(p.title, p.text, p.sentences) for p in passages])
+    best = max(reads, key=lambda r: r.logit, default=None)
+    return passages[best.passage if best is not None else 0].id
 
 
 def _rows_for(tokenizer, config: rd.ReaderConfig, example: Example):
@@ -357,11 +383,13 @@ def _stages(record: dict) -> str:
                                         f"{s['articles']} --questions {s['questions']} --lr {s['lr']} --head-lr "
                                         f"{s['head_lr']}" if s.get("init") else "")
         command += " --bf16" if s.get("bf16") else ""
+        command += " --negatives reader" if s.get("negatives") == "reader" else ""
         first = VALIDATION_ARTICLES + s.get("skip_articles", 0)
         lines.append(f"{n}. `{command}`: articles {first + 1}-{first + s['articles']} of the order, "
                      f"{r['questions']:,} questions ({r['rows']:,} rows), lr {s['lr']} (encoder) / {s['head_lr']} "
                      f"(heads), {r['steps']:,} steps in {r['train_seconds'] / 60:.0f} minutes on {r['device']}"
                      + (" (bf16 autocast)" if s.get("bf16") else "")
+                     + (", negatives mined with the reader it starts from" if s.get("negatives") == "reader" else "")
                      + (", starting from stage " + str(n - 1) if s.get("init") else ", from the base model")
                      + f"; validation sentence accuracy {r['validation_fp16']['sentence_accuracy']:.3f}.")
     return "\n".join(lines)

@@ -332,6 +332,41 @@ def test_the_training_loss_in_bf16_autocast_is_fp32_and_close_to_the_fp32_loss(t
     assert set(parts) == {"bce", "listwise", "span"}
 
 
+class _WordCountReader:
+    """Scores each sentence by how often a word occurs in it: a reader whose judgment a test can predict."""
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+
+    def read(self, question, passages):
+        return [rd.SentenceRead(p, j, float(text[s:e].lower().count(self.word)), (0, 0))
+                for p, (_, text, spans) in enumerate(passages) for j, (s, e) in enumerate(spans)]
+
+
+def test_mined_negatives_are_the_passage_the_reader_is_most_drawn_to():
+    from types import SimpleNamespace
+
+    from rag.reader_training import _confusing
+
+    def passage(id_, text):
+        return SimpleNamespace(id=id_, title="t", text=text, sentences=((0, len(text)),))
+
+    passages = [passage(7, "A river."), passage(3, "A river river river."), passage(9, "A river river.")]
+    assert _confusing(_WordCountReader("river"), "Where?", passages) == 3  # the id, not the position
+    assert _confusing(_WordCountReader("lake"), "Where?", passages) == 7  # all equal: the best-ranked
+
+
+def test_mining_negatives_needs_the_reader_training_starts_from():
+    from rag.errors import RagError
+    from rag.reader_training import TrainSettings, _miner
+
+    assert _miner(TrainSettings()) is None
+    with pytest.raises(RagError, match="give --init READER_FOLDER"):
+        _miner(TrainSettings(negatives="reader"))
+    with pytest.raises(RagError, match="'retriever' or 'reader', not 'llm'"):
+        _miner(TrainSettings(negatives="llm", init="x"))
+
+
 def test_a_large_evidence_weight_makes_the_reader_follow_the_evidence(corpus, embedder, tiny_reader):
     index = rag.build(corpus, model=embedder, reader=False).index
     evidence = rag.QA(index, embedder).ask("Where does the Rhine rise?")
