@@ -204,8 +204,9 @@ def build_demo(qa: rag.QA, *, feedback_log: str | None = None) -> gr.Blocks:
             back = gr.Button("← Back to the chat", size="sm")
             document = gr.HTML()
         # The example questions sit in the empty chat (on a phone too) and are asked on click.
-        chat = gr.Chatbot(label="Answers", height="65vh", min_height=320, sanitize_html=True, buttons=[],
-                          feedback_options=("Like", "Dislike"),
+        # The label is for screen readers: shown, it floats over the answers as they scroll.
+        chat = gr.Chatbot(label="Answers", show_label=False, height="65vh", min_height=320, sanitize_html=True,
+                          buttons=[], feedback_options=("Like", "Dislike"),
                           examples=[{"text": question} for question in examples_for(qa)],
                           placeholder="<p><b>Ask about the documents.</b> Every answer is a quote with its source; "
                                       "follow-up questions are read with the conversation.</p>")
