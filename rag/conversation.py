@@ -272,7 +272,9 @@ def rewrite(question: str, history: Iterable | None, weights: Callable[[str], Ma
             old = referent(last, weights, low)
             if old:
                 old = _abbreviated(re.sub(r"[’']s$", "", old), last.answer)
-                return body[:start] + (old + _BACK[low] if _BACK[low] else old) + body[end:]
+                if _BACK[low]:  # a possessive: "Londoners’ worries", "the Unit’s budget"
+                    old += "’" if old.endswith("s") else _BACK[low]
+                return body[:start] + old + body[end:]
         if low in _DEMONSTRATIVES and end == len(body.rstrip(" ?.!")) and (own < _OWN_WORDS or not has_name):
             # "Who said that?", "When was this?": it points at the last answer (or the last question).
             return f"{body.rstrip(' ?')}? {last.answer or previous}"

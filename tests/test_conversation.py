@@ -21,6 +21,10 @@ def weights(text: str) -> dict[str, float]:
     (["What did the Mayor say about Shanghai?"], "What did he say about Beijing?",
      "What did the Mayor say about Beijing?"),
     (["Who is Michael Kovrig?"], "When was he arrested?", "When was Michael Kovrig arrested?"),
+    # "its"/"their" becomes a possessive, with the apostrophe alone after a plural's s.
+    (["Who founded the Violence Reduction Unit?"], "What is its budget?",
+     "What is the Violence Reduction Unit’s budget?"),
+    (["Why are Londoners worried about the report?"], "What are their worries?", "What are Londoners’ worries?"),
     (["What immigration route did the UK open?"], "When did it launch?", "When did the immigration route launch?"),
     (["Which cities has London signed agreements with?"], "Who signed them?", "Who signed the cities?"),
     (["What sanctions did the UK impose?"], "Why?", "Why sanctions did the UK impose?"),
