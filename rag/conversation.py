@@ -180,7 +180,8 @@ def referent(last: Turn, weights: Callable[[str], Mapping[str, float]], pronoun:
     ...): the noun after "what"/"which" ("Which cities ..." -> "the cities"), else the subject. A thing
     (it, its, there): the short answer to a "what"/"which" question when it is a short phrase, else the
     noun after "what"/"which" ("What immigration route ..." -> "the immigration route"), else the
-    question's subject. After "What did X say about Y?" a thing is Y, whatever the answer was."""
+    question's subject (after "What is X for?", X: its answer is a purpose, and so after an answer
+    with "a"/"an", which describes). After "What did X say about Y?" a thing is Y, whatever the answer was."""
     previous = last.standalone
     words = _words(previous)
     first = words[0][2].lower() if words else ""
@@ -207,7 +208,10 @@ def referent(last: Turn, weights: Callable[[str], Mapping[str, float]], pronoun:
         about = about[:cut.start()] if cut else about
         return about if len(about.split()) <= _SUBJECT_WORDS else subject(about, weights)
     short = last.short.strip(_QUOTES)
-    if first in {"what", "which"} and short and len(short.split()) <= _SUBJECT_WORDS // 2 + 1:
+    # Answers that describe rather than name: a purpose ("What is X for?") or an indefinite phrase ("a
+    # partnership" for "What is the VRU?"); "it" is then the thing asked about.
+    describes = previous.rstrip(" ?.!").lower().endswith(" for") or re.match(r"(?:a|an)\s", short, re.IGNORECASE)
+    if first in {"what", "which"} and short and not describes and len(short.split()) <= _SUBJECT_WORDS // 2 + 1:
         if not short.lower().startswith("the ") and f"the {short}".lower() in last.answer.lower():
             short = "the " + short  # as the quote has it: "the National Security Law"
         return short

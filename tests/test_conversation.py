@@ -86,6 +86,15 @@ def test_a_short_answer_names_the_thing_it_refers_to():
     assert rewrite("How did the UK respond to it?", [last], weights) == "How did the UK respond to Article 23?"
 
 
+def test_a_short_answer_that_describes_is_not_what_it_refers_to():
+    last = Turn("What is the Mayor's Police and Crime Plan for?", short="keep London safe",
+                answer="The Police and Crime Plan sets out how we will keep London safe.")
+    assert rewrite("Is it finished?", [last], weights) == "Is the Mayor's Police and Crime Plan finished?"
+    last = Turn("What is the Violence Reduction Unit?", answer="The VRU is a partnership of councils.",
+                short="a partnership of councils")
+    assert rewrite("When did it start?", [last], weights) == "When did the Violence Reduction Unit start?"
+
+
 def test_after_what_someone_did_it_is_the_thing_the_action_made():
     last = Turn("What did the UK do about Xinjiang at the United Nations?",
                 answer="The UK was the first country to lead a joint statement at the United Nations.",
