@@ -334,6 +334,7 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--negatives", choices=("retriever", "reader"),
                     help="each question's hard negative passage: the retriever's best other one (default) or, "
                          "of the top 5, the one the --init reader is most wrongly drawn to")
+    tr.add_argument("--layers", type=int, help="encoder layers to keep, evenly spaced (default: all): a faster reader")
     tr.add_argument("--validation-questions", dest="validation_questions", type=int)
     tr.add_argument("--seed", type=int)
     tr.add_argument("--device", help="cpu, cuda or auto (default)")

@@ -52,6 +52,7 @@ class ReaderConfig:
     calibration_scale: float = 1.0
     calibration_bias: float = 0.0
     threshold: float = 0.5  # declined below this confidence (chosen on the same split; see `rag eval`)
+    layers: int = 0  # encoder layers kept from the base model, evenly spaced, first and last kept (0: all)
 
 
 @dataclass(frozen=True)
@@ -204,8 +205,22 @@ def _module():
     return ReaderModel
 
 
-def new_model(base: str):
-    """A reader with fresh heads on the base model's encoder (the starting point of training)."""
+def keep_layers(model, layers: int):
+    """The reader with `layers` of its encoder's layers, evenly spaced with the first and the last kept
+    (0, or as many as it has: unchanged)."""
+    from torch import nn
+
+    stack = model.encoder.encoder.layer
+    if layers and layers < len(stack):
+        keep = sorted({round(i * (len(stack) - 1) / max(1, layers - 1)) for i in range(layers)})
+        model.encoder.encoder.layer = nn.ModuleList(stack[i] for i in keep)
+        model.encoder.config.num_hidden_layers = len(keep)
+    return model
+
+
+def new_model(base: str, layers: int = 0):
+    """A reader with fresh heads on the base model's encoder (the starting point of training), keeping
+    `layers` of its layers (0: all)."""
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
@@ -216,7 +231,7 @@ def new_model(base: str):
         encoder = AutoModel.from_pretrained(location, add_pooling_layer=False, local_files_only=Path(location).is_dir())
     finally:
         hf_logging.set_verbosity(verbosity)
-    return _module()(encoder)
+    return keep_layers(_module()(encoder), layers)
 
 
 def embeddings_digest(model) -> str:
@@ -275,7 +290,7 @@ def _load(folder: str | Path):
         from safetensors.torch import load_file
         from transformers import AutoTokenizer
 
-        model = new_model(config.base_model)
+        model = new_model(config.base_model, config.layers)
         location = resolve_model(config.base_model)
         tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=Path(location).is_dir())
         tokenizer.model_max_length = 1 << 30  # passages are cut into rows here, not by the tokenizer

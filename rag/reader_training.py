@@ -60,6 +60,7 @@ class TrainSettings:
     # gold one whose best sentence the `init` reader scores highest: the confusions the reader makes).
     negatives: str = "retriever"
     mine_passages: int = 5
+    layers: int = 0  # encoder layers kept (evenly spaced, first and last) from `init` or the base: a faster reader
 
 
 @dataclass(frozen=True)
@@ -292,13 +293,15 @@ def train(settings: TrainSettings) -> dict:
     log({"settings": asdict(settings), "device": device, "threads": torch.get_num_threads()})
     groups, validation, (index, embedder) = build_examples(settings, log)
     model = rd.load_trainable(settings.init) if settings.init else rd.new_model(settings.base_model)
+    model = rd.keep_layers(model, settings.layers)
     previous = None  # the training record of the reader this run continues, kept in its own
     if settings.init and (Path(settings.init) / "training.json").is_file():
         previous = json.loads((Path(settings.init) / "training.json").read_text(encoding="utf-8"))
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(settings.base_model))
     tokenizer.model_max_length = 1 << 30  # passages are cut into rows by make_rows, not by the tokenizer
     config = rd.ReaderConfig(base_model=settings.base_model, max_length=settings.max_length,
-                             word_embeddings_sha256=rd.embeddings_digest(model))
+                             word_embeddings_sha256=rd.embeddings_digest(model),
+                             layers=len(model.encoder.encoder.layer))
     model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
     model.to(device)
     heads = [p for n, p in model.named_parameters() if not n.startswith("encoder.") and p.requires_grad]
@@ -384,6 +387,7 @@ def _stages(record: dict) -> str:
                                         f"{s['head_lr']}" if s.get("init") else "")
         command += " --bf16" if s.get("bf16") else ""
         command += " --negatives reader" if s.get("negatives") == "reader" else ""
+        command += f" --layers {s['layers']}" if s.get("layers") else ""
         first = VALIDATION_ARTICLES + s.get("skip_articles", 0)
         lines.append(f"{n}. `{command}`: articles {first + 1}-{first + s['articles']} of the order, "
                      f"{r['questions']:,} questions ({r['rows']:,} rows), lr {s['lr']} (encoder) / {s['head_lr']} "

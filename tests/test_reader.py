@@ -109,6 +109,26 @@ def test_saved_weights_leave_out_the_base_word_embeddings_and_load_back_exactly(
     assert np.allclose(a, b, atol=0.25)
 
 
+def test_a_reader_with_fewer_layers_saves_and_loads_back_with_them(tiny_base, tmp_path):
+    import torch
+
+    assert [len(rd.keep_layers(rd.new_model(str(tiny_base)), n).encoder.encoder.layer) for n in (0, 1, 2, 5)] == \
+        [2, 1, 2, 2]
+    torch.manual_seed(2)
+    model = rd.new_model(str(tiny_base), layers=1)
+    config = rd.ReaderConfig(base_model=str(tiny_base), max_length=48, question_tokens=12, layers=1,
+                             word_embeddings_sha256=rd.embeddings_digest(model))
+    folder = rd.save(model, config, tmp_path / "one-layer")
+    again = rd.load_trainable(folder)
+    assert len(again.encoder.encoder.layer) == 1 and again.encoder.config.num_hidden_layers == 1
+    reads = rd.Reader.load(folder, onnx=False, bf16=False).read("Where does the Rhine rise?", [PASSAGE])
+    assert len(reads) == 2 and all(np.isfinite(r.logit) for r in reads)
+    # The same weights under a config that keeps every layer do not fit: refused, naming the keys.
+    (folder / rd.CONFIG).write_text(json.dumps({**asdict(config), "layers": 0}), encoding="utf-8")
+    with pytest.raises(ModelLoadError, match=r"do not fit its model \(missing \['encoder.encoder.layer.1"):
+        rd.load_trainable(folder)
+
+
 def test_a_bfloat16_reader_reads_like_the_fp32_one(tiny_reader_dir):
     fp32 = rd.Reader.load(tiny_reader_dir, onnx=False, bf16=False)
     bf16 = rd.Reader.load(tiny_reader_dir, bf16=True)
