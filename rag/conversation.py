@@ -32,6 +32,7 @@ _AUXILIARIES = {"is", "are", "was", "were", "do", "does", "did", "has", "have", 
 # Words that point back at something said before, and what replaces them (a possessive keeps its 's).
 _BACK = {"it": "", "they": "", "them": "", "he": "", "him": "", "she": "", "her": "", "there": "",
          "its": "’s", "their": "’s", "his": "’s", "hers": "’s", "theirs": "’s"}
+_BE = {"is", "are", "was", "were"}
 _PERSONS = {"he", "him", "his", "she", "her", "hers"}
 _PLURALS = {"they", "them", "their", "theirs"}
 _DEMONSTRATIVES = {"this", "that", "these", "those"}
@@ -180,8 +181,8 @@ def referent(last: Turn, weights: Callable[[str], Mapping[str, float]], pronoun:
     ...): the noun after "what"/"which" ("Which cities ..." -> "the cities"), else the subject. A thing
     (it, its, there): the short answer to a "what"/"which" question when it is a short phrase, else the
     noun after "what"/"which" ("What immigration route ..." -> "the immigration route"), else the
-    question's subject (after "What is X for?", X: its answer is a purpose, and so after an answer
-    with "a"/"an", which describes). After "What did X say about Y?" a thing is Y, whatever the answer was."""
+    question's subject (after "What is X for?", X: its answer is a purpose, and so after "What is X?"
+    answered with "a"/"an", a description). After "What did X say about Y?" a thing is Y, whatever the answer was."""
     previous = last.standalone
     words = _words(previous)
     first = words[0][2].lower() if words else ""
@@ -208,9 +209,11 @@ def referent(last: Turn, weights: Callable[[str], Mapping[str, float]], pronoun:
         about = about[:cut.start()] if cut else about
         return about if len(about.split()) <= _SUBJECT_WORDS else subject(about, weights)
     short = last.short.strip(_QUOTES)
-    # Answers that describe rather than name: a purpose ("What is X for?") or an indefinite phrase ("a
-    # partnership" for "What is the VRU?"); "it" is then the thing asked about.
-    describes = previous.rstrip(" ?.!").lower().endswith(" for") or re.match(r"(?:a|an)\s", short, re.IGNORECASE)
+    # Answers that describe rather than name: a purpose ("What is X for?") or, to "What is X?", an indefinite
+    # phrase ("a partnership" for "What is the VRU?"); "it" is then the thing asked about. ("What did Tesla
+    # develop?" "an induction motor": that names the thing.)
+    describes = previous.rstrip(" ?.!").lower().endswith(" for") or (
+        bool(re.match(r"(?:a|an)\s", short, re.IGNORECASE)) and len(words) > 1 and words[1][2].lower() in _BE)
     if first in {"what", "which"} and short and not describes and len(short.split()) <= _SUBJECT_WORDS // 2 + 1:
         if not short.lower().startswith("the ") and f"the {short}".lower() in last.answer.lower():
             short = "the " + short  # as the quote has it: "the National Security Law"

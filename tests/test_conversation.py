@@ -93,6 +93,9 @@ def test_a_short_answer_that_describes_is_not_what_it_refers_to():
     last = Turn("What is the Violence Reduction Unit?", answer="The VRU is a partnership of councils.",
                 short="a partnership of councils")
     assert rewrite("When did it start?", [last], weights) == "When did the Violence Reduction Unit start?"
+    last = Turn("What did Tesla develop in 1887?", answer="Tesla developed an induction motor.",
+                short="an induction motor")  # names a thing: "it" is that thing
+    assert rewrite("What did its design not need?", [last], weights) == "What did an induction motor’s design not need?"
 
 
 def test_after_what_someone_did_it_is_the_thing_the_action_made():
