@@ -146,6 +146,19 @@ def test_markdown_is_parsed_not_pattern_matched(tmp_path):
     assert "code is not prose" not in doc.text and "raw html block" not in doc.text
 
 
+def test_yaml_front_matter_is_not_text_but_its_title_is_the_first_heading(tmp_path):
+    space = "---\ntitle: 'Wandle notes'\nsdk: gradio\nmodels:\n  - some/model\n---\n\nThe river was cleaned.\n"
+    post = "---\nlayout: post\ntags: [rivers]\n---\nThe river was cleaned.\n"
+    prose = "---\nA line of prose between two rules.\n---\n\nThe river was cleaned.\n"  # CommonMark: a heading
+    docs = load_documents(write_corpus(tmp_path / "docs", {"a.md": space, "b.md": post, "c.md": prose}))
+    assert [_paragraphs(d) for d in docs] == [
+        [("heading", "Wandle notes"), ("body", "The river was cleaned.")],
+        [("body", "The river was cleaned.")],
+        [("heading", "A line of prose between two rules."), ("body", "The river was cleaned.")],
+    ]
+    assert all("gradio" not in d.text and "layout" not in d.text for d in docs)
+
+
 def test_unknown_extension_is_skipped_with_one_warning_line(tmp_path):
     folder = write_corpus(tmp_path / "docs", {"sheet.xlsx": b"PK\x03\x04", "ok.txt": "A fine sentence is here."})
     with pytest.warns(RagWarning) as record:

@@ -1,6 +1,8 @@
 """Markdown, parsed with markdown-it-py (CommonMark): headings, paragraphs, list items, quotes and
 table cells become paragraphs of plain text; code blocks, HTML blocks and images are left out, and so
-is the marker of a GitHub alert ("> [!NOTE]"), which GitHub shows as a label, not as text."""
+is the marker of a GitHub alert ("> [!NOTE]"), which GitHub shows as a label, not as text. YAML front
+matter (a Jekyll, Hugo or Hugging Face header between "---" lines) is not text either: only its `title`
+is kept, as the first heading."""
 
 from __future__ import annotations
 
@@ -13,6 +15,9 @@ from .base import Extracted
 from .text import decode_prose
 
 _PARSER = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>(?:.*\r?\n)*?)(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)")
+_YAML_LINE = re.compile(r"^(?:[\w-]+[ \t]*:|[ \t]|-[ \t]|#|$)")  # key:, indented, list item, comment, blank
+_YAML_TITLE = re.compile(r"^title[ \t]*:[ \t]*(?P<title>.+?)[ \t]*$", re.MULTILINE)
 _ALERT = re.compile(r"\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]\s*", re.IGNORECASE)
 
 
@@ -28,9 +33,19 @@ def _inline_text(token: Token) -> str:
     return " ".join("".join(parts).split())
 
 
+def _front_matter(source: str) -> tuple[str | None, str]:
+    """(the front matter's title or None, the text after it); (None, source) without front matter."""
+    found = _FRONT_MATTER.match(source)
+    if not found or not all(_YAML_LINE.match(line) for line in found.group("yaml").splitlines()):
+        return None, source  # "---" first and last around prose: thematic breaks, not a header
+    title = _YAML_TITLE.search(found.group("yaml"))
+    return (title.group("title").strip("'\"").strip() or None) if title else None, source[found.end():]
+
+
 def markdown_blocks(source: str) -> list[str]:
     """The document's text blocks in reading order, headings marked with '# '."""
-    blocks: list[str] = []
+    title, source = _front_matter(source)
+    blocks: list[str] = [f"# {title}"] if title else []
     tokens = _PARSER.parse(source)
     heading = False
     quote_opened = False  # the next paragraph is a quote's first, where GitHub's alert marker goes
