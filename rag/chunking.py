@@ -29,7 +29,7 @@ class ChunkSettings:
     max_tokens: int = 254  # the model's input limit minus its two special tokens
     language: str = "en"  # for sentence segmentation
     window_overlap: int = 1  # sentences shared by consecutive windows of a long paragraph
-    version: int = 4  # bump when the cleaning or splitting rules change
+    version: int = 5  # bump when the cleaning or splitting rules change (5: Markdown front matter, alert markers)
 
 
 @dataclass(frozen=True)
