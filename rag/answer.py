@@ -110,9 +110,11 @@ def reader_inputs(index: Index, passages: list[Passage]) -> list[ReaderPassage]:
 
 
 def read(index: Index, reader: Reader, question: str, query: np.ndarray, retrieved: Retrieved,
-         settings: AnswerSettings = AnswerSettings()) -> Answer:
+         settings: AnswerSettings = AnswerSettings(), asked: str | None = None) -> Answer:
     """Let the reader score every sentence of the top passages and quote the one it ranks best (its
-    logit plus `reader_evidence_weight` times the sentence's evidence rank, see `sentence_evidence`)."""
+    logit plus `reader_evidence_weight` times the sentence's evidence rank, see `sentence_evidence`),
+    leaving out sentences that only restate the question as the user `asked` it (default: `question`;
+    a follow-up's rewrite may carry the last answer, which is no restatement)."""
     if not retrieved.hits:
         return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
     hits = retrieved.hits[:settings.reader_passages]
@@ -140,6 +142,12 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, retriev
             break
     if done < len(passages):
         reads += scored(done, len(passages))
+    # A sentence made only of the question's own words ("The BLAS fix." for "What does the BLAS fix
+    # do?", a bold lead-in) says nothing the question did not: it is never the quote.
+    asked = question if asked is None else asked
+    asked_terms = retrieved.terms if asked == question else index.bm25.query_weights(asked)
+    reads = [r for r in reads if not restates(passages[r.passage].sentence_text(r.sentence), asked,
+                                              index.sentence_words(passages[r.passage].id)[r.sentence], asked_terms)]
     reads.sort(key=lambda r: -r.logit)
     if not reads:
         return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
@@ -173,6 +181,16 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, retriev
     span = None if names_nothing(answer[start:end], language(index.manifest.language).pronouns) else (start, end)
     return Answer(question, True, answer, confidence, round(best.logit, 4), citations, alternatives, "",
                   short_answer=answer[start:end] if span else "", answer_span=span)
+
+
+def restates(sentence: str, question: str, words: frozenset[str], question_terms: Mapping[str, float]) -> bool:
+    """Whether a sentence's content words (stemmed, as `Index.sentence_words` gives them) are all the
+    question's own, and so are its numbers and one-letter symbols (which those words leave out: "(n - 1)!"
+    answers with them): it repeats the question rather than answering it."""
+    if not words <= question_terms.keys():
+        return False
+    symbols = {t for t in re.findall(r"\w+", sentence.lower()) if len(t) == 1 or t.isdigit()}
+    return symbols <= set(re.findall(r"\w+", question.lower()))
 
 
 def names_nothing(short: str, pronouns: frozenset[str]) -> bool:

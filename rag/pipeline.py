@@ -102,7 +102,8 @@ class QA:
                 (hit,) = score(self.index, vector, rewritten.lexical, [quoted], self.retrieval)
                 hits = [replace(hit, score=max(hit.score, hits[0].score))] + [h for h in hits if h.passage_id != quoted]
             retrieved = rewritten._replace(hits=hits)
-            return replace(self._answer(searched, vector, retrieved, answering), question=cleaned, searched=searched)
+            return replace(self._answer(searched, vector, retrieved, answering, asked=cleaned), question=cleaned,
+                           searched=searched)
 
     def _passage_quoting(self, quote: str) -> int | None:
         """The passage an earlier answer quoted (found by its words, then checked verbatim)."""
@@ -127,10 +128,11 @@ class QA:
     def _k(self) -> int:
         return max(self.answering.passages, self.answering.citations, self.answering.reader_passages)
 
-    def _answer(self, question: str, vector, retrieved: Retrieved, answering: AnswerSettings | None = None) -> Answer:
+    def _answer(self, question: str, vector, retrieved: Retrieved, answering: AnswerSettings | None = None,
+                asked: str | None = None) -> Answer:
         answering = answering or self.answering
         if self.reader is not None:
-            return read(self.index, self.reader, question, vector, retrieved, answering)
+            return read(self.index, self.reader, question, vector, retrieved, answering, asked)
         return extract(self.index, question, vector, retrieved, answering)
 
 

@@ -181,14 +181,14 @@ def test_the_passage_last_quoted_is_read_first_on_top_of_the_usual_ones(qa, monk
     qa.answering = replace(qa.answering, reader_passages=1, reader_stops=((1, 5.0),))
     read = {}
 
-    def answer(question, vector, retrieved, answering=None):
-        read.update(question=question, hits=retrieved.hits, answering=answering)
+    def answer(question, vector, retrieved, answering=None, asked=None):
+        read.update(question=question, hits=retrieved.hits, answering=answering, asked=asked)
         return rag.Answer(question, False, "", 0.0)
 
     monkeypatch.setattr(qa, "_answer", answer)
     etna = "Mount Etna is an active volcano on the east coast of Sicily."
     qa.ask("And where does it end?", history=[{"question": "Where does the Rhine rise?", "answer": etna}])
-    assert read["question"] == "where does the Rhine end?"
+    assert read["question"] == "where does the Rhine end?" and read["asked"] == "And where does it end?"
     assert etna in qa.index.passages[read["hits"][0].passage_id].text
     assert "Rhine" in qa.index.passages[read["hits"][1].passage_id].text  # not pushed out: 2 passages read
     assert read["answering"].reader_passages == 2

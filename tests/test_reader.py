@@ -524,6 +524,35 @@ def test_a_short_answer_that_is_only_a_pronoun_is_not_marked(corpus, embedder, t
     assert cats.answer.startswith("Cats are") and cats.short_answer == "Cats" and cats.answer_span == (0, 4)
 
 
+def test_a_sentence_that_only_restates_the_question_is_never_the_quote(corpus, embedder, tiny_reader):
+    index = rag.build(corpus, model=embedder, reader=False).index
+    qa = rag.QA(index, embedder, reader=_FirstWordReader(tiny_reader, "They"),
+                answering=rag.AnswerSettings(reader_threshold=0.0, reader_stops=None))
+    assert qa.ask("How long do cats sleep?").answer == "They sleep for sixteen hours a day."
+    # Every word of that sentence is the question's own: the reader's favourite says nothing new.
+    restated = qa.ask("Do they sleep for sixteen hours a day?")
+    assert restated.answered and restated.answer != "They sleep for sixteen hours a day."
+    # A follow-up's rewrite that carries the last answer ("When was that? They sleep ...") is not the
+    # user's question: what the user asked ("When was that?") is what a quote must not merely restate.
+    follow = qa.ask("When was that?", history=[qa.ask("How long do cats sleep?")])
+    assert "They sleep for sixteen hours a day." in follow.searched
+    assert follow.answer == "They sleep for sixteen hours a day."
+
+
+def test_restating_counts_numbers_and_one_letter_symbols_the_stemmed_words_leave_out():
+    from rag.answer import restates
+
+    terms = {"bla": 1.0, "fix": 1.0}
+    assert restates("The BLAS fix.", "What does the BLAS fix do?", frozenset({"bla", "fix"}), terms)
+    assert not restates("The BLAS fix runs BLAS on one thread.", "What does the BLAS fix do?",
+                        frozenset({"bla", "fix", "run", "thread"}), terms)
+    question = "What factorial must be divisible by n if an integer n > 4 is composite?"
+    terms = {"factori": 1.0, "divis": 1.0, "integ": 1.0, "composit": 1.0}
+    assert not restates("An integer n > 4 is composite if (n - 1)! is divisible by p.", question,
+                        frozenset({"integ", "composit", "divis"}), terms)  # "1" and "p" are new: an answer
+    assert restates("An integer n > 4 is composite.", question, frozenset({"integ", "composit"}), terms)
+
+
 def test_pronouns_name_nothing_in_every_language():
     from rag.answer import names_nothing
     from rag.language import LANGUAGES
