@@ -18,7 +18,7 @@ _PARSER = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>(?:.*\r?\n)*?)(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)")
 _YAML_LINE = re.compile(r"^(?:[\w-]+[ \t]*:|[ \t]|-[ \t]|#|$)")  # key:, indented, list item, comment, blank
 _YAML_TITLE = re.compile(r"^title[ \t]*:[ \t]*(?P<title>.+?)[ \t]*$", re.MULTILINE)
-_ALERT = re.compile(r"\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]\s*", re.IGNORECASE)
+_ALERT = re.compile(r"^\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]\s*", re.IGNORECASE)
 
 
 def _inline_text(token: Token) -> str:
@@ -66,7 +66,7 @@ def markdown_blocks(source: str) -> list[str]:
         elif token.type == "inline":
             text = _inline_text(token)
             if quote_opened:
-                text, quote_opened = _ALERT.sub("", text, count=1) if _ALERT.match(text) else text, False
+                text, quote_opened = _ALERT.sub("", text, count=1), False
             if row is not None:
                 row.append(text)
             elif text:
