@@ -1,5 +1,5 @@
 """Ways to choose the answer sentence from the reader's outputs, measured on SQuAD-open's tune split only
-(even-numbered articles), against the shipped rule (logit + `reader_evidence_weight` x evidence rank):
+(even-numbered articles), against the shipped rule (logit + the evidence term, `reader_evidence`):
 
   - adding the short-answer span's score (its start + end logits, raw or as a log-probability over the
     row's sentence tokens: how extractive readers usually pick the passage);
@@ -29,7 +29,7 @@ import numpy as np
 
 import rag
 from rag import reader as rd
-from rag.answer import reader_inputs, sentence_evidence
+from rag.answer import reader_evidence, reader_inputs, unread_lead
 from rag.evaluate import contains_answer, load_squad, sample
 from rag.retrieval import retrieve
 
@@ -82,12 +82,12 @@ def choose(sentences: list[dict], score) -> dict | None:
 
 def accuracy(records: list[list[dict]], score, stop: float | None) -> float:
     """Share of questions whose chosen sentence holds a gold answer; with `stop`, the best-ranked passage
-    alone answers when its best sentence's shipped score reaches it (as `reader_stops`)."""
+    alone answers when its best sentence's shipped score leads the next passage's by it (as `reader_stops`)."""
     right = []
     for sentences in records:
         if stop is not None:
             first = choose([s for s in sentences if s["passage"] == 0], lambda s: s["shipped"])
-            if first is not None and first["shipped"] >= stop:
+            if first is not None and first["shipped"] - first["next_lead"] >= stop:
                 right.append(choose([s for s in sentences if s["passage"] == 0], score)["right"])
                 continue
         best = choose(sentences, score)
@@ -127,7 +127,6 @@ def main() -> None:
     folder = average(args.average, Path(tempfile.mkdtemp()) / "average") if args.average else args.reader
     qa = rag.load(work / "index", reader=rd.Reader.load(folder, bf16=args.bf16))
     other = rd.Reader.load(args.other) if args.other else None
-    w = qa.answering.reader_evidence_weight
     stop = dict(qa.answering.reader_stops or ()).get(1)
     records = []
     vectors = qa.embedder.encode([q.text for q in questions], batch_size=64)
@@ -137,14 +136,15 @@ def main() -> None:
         inputs = reader_inputs(qa.index, passages)
         mine = features(qa.reader, q.text, inputs)
         second = features(other, q.text, inputs) if other else {}
-        ranks = [rank for _, _, rank in sentence_evidence(qa.index, retrieved.terms, vector, retrieved.hits,
-                                                          qa.answering)]
+        added = reader_evidence(qa.index, retrieved.terms, vector, retrieved.hits, qa.answering)
+        next_lead = unread_lead(retrieved.hits[1], qa.answering) if len(retrieved.hits) > 1 else 0.0
         sentences = []
         for (p, j), (logit, raw, logprob, span) in sorted(mine.items()):
             text = passages[p].sentence_text(j)
-            rank = float(ranks[p][j])
-            sentences.append({"passage": p, "logit": logit, "rank": rank, "raw": raw, "logprob": logprob,
-                              "other": second.get((p, j), (logit,))[0], "shipped": logit + w * rank,
+            evidence = float(added[p][j])
+            sentences.append({"passage": p, "logit": logit, "evidence": evidence, "raw": raw, "logprob": logprob,
+                              "other": second.get((p, j), (logit,))[0], "shipped": logit + evidence,
+                              "next_lead": next_lead,
                               "short": text[span[0]:span[1]], "right": contains_answer(text, q.answers)})
         records.append(sentences)
         if i % 100 == 0:
@@ -157,7 +157,7 @@ def main() -> None:
     if other:
         for share in (0.5, 0.6, 0.7, 0.8):
             rules[f"ensemble, {share} x this reader's logit"] = (
-                lambda s, share=share: share * s["logit"] + (1 - share) * s["other"] + w * s["rank"])
+                lambda s, share=share: share * s["logit"] + (1 - share) * s["other"] + s["evidence"])
     table = {name: {"read_all": accuracy(records, rule, None), "stop": accuracy(records, rule, stop)}
              for name, rule in rules.items()}
     for gamma in (0.5, 1.0, 2.0):
@@ -168,7 +168,8 @@ def main() -> None:
                                                   "stop": accuracy(records, rule, stop)}
     oracle = float(np.mean([any(s["right"] for s in sentences) for sentences in records]))
     result = {"questions": len(records), "skipped_sample": args.skip, "reader": args.reader,
-              "averaged": args.average, "with": args.other, "bf16": args.bf16, "evidence_weight": w, "stop": stop,
+              "averaged": args.average, "with": args.other, "bf16": args.bf16,
+              "evidence": qa.answering.reader_evidence, "stop": stop,
               "oracle_top5": oracle, "accuracy": table}
     print(json.dumps(result, indent=2))
     if args.out:

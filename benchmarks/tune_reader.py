@@ -1,12 +1,13 @@
 """Choose the reader's answer settings on SQuAD-open's tune split (even-numbered articles) only:
-how many retrieved passages it reads, whether the evidence of the reader-less path (sentence
-cosine, retrieval score, word overlap) still adds to its logit, and the scores at which the passages
-read so far are enough (`AnswerSettings.reader_stops`).
+how many retrieved passages it reads, how much of the evidence term (`AnswerSettings.reader_evidence`:
+sentence cosine, retrieval score, word overlap) to add to its logit, and the leads at which the passages
+read so far are enough (`AnswerSettings.reader_stops`). The evidence term's own weights are chosen by
+`tune_evidence.py`.
 
     python benchmarks/tune_reader.py [--squad FILE] [--limit 1500] [--skip 0] [--out FILE.json]
 
 For each tune question the reader reads the top 5 passages once; the answer for "read the top k"
-is the best sentence among the first k, ranked by logit + w * (the sentence's evidence rank).
+is the best sentence among the first k, ranked by logit + w * (the shipped evidence term); w = 1 ships.
 Accuracy (the quote contains a gold answer) and the reader's time per k are reported.
 """
 
@@ -20,11 +21,11 @@ from pathlib import Path
 import numpy as np
 
 import rag
-from rag.answer import reader_inputs, sentence_evidence
+from rag.answer import reader_evidence, reader_inputs
 from rag.evaluate import contains_answer, load_squad, sample
 from rag.retrieval import retrieve
 
-WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)  # times the shipped evidence term
 
 
 def main() -> None:
@@ -49,9 +50,10 @@ def main() -> None:
         hits = retrieved.hits
         passages = [qa.index.passages[h.passage_id] for h in hits]
         reads = qa.reader.read(q.text, reader_inputs(qa.index, passages))
-        ranks = [rank for _, _, rank in sentence_evidence(qa.index, retrieved.terms, vector, hits, qa.answering)]
-        records.append([(r.passage, float(ranks[r.passage][r.sentence]), r.logit,
-                         contains_answer(passages[r.passage].sentence_text(r.sentence), q.answers)) for r in reads])
+        added = reader_evidence(qa.index, retrieved.terms, vector, hits, qa.answering)
+        records.append(([(r.passage, float(added[r.passage][r.sentence]), r.logit,
+                          contains_answer(passages[r.passage].sentence_text(r.sentence), q.answers)) for r in reads],
+                        [qa.answering.reader_evidence[1] * h.score for h in hits]))
         if i % 10 == 0:  # the reader's own time for each k, on a tenth of the questions
             for k in seconds:
                 start = time.perf_counter()
@@ -61,29 +63,30 @@ def main() -> None:
     for k in range(1, 6):
         for w in WEIGHTS:
             correct = []
-            for rec in records:
+            for rec, _ in records:
                 mine = [r for r in rec if r[0] < k]
                 correct.append(max(mine, key=lambda r: r[2] + w * r[1])[3] if mine else False)
             table[f"k={k} w={w}"] = float(np.mean(correct))
-    oracle = {f"k={k}": float(np.mean([any(r[3] for r in rec if r[0] < k) for rec in records])) for k in range(1, 6)}
+    oracle = {f"k={k}": float(np.mean([any(r[3] for r in rec if r[0] < k) for rec, _ in records]))
+              for k in range(1, 6)}
     timing = {f"k={k}": float(np.median(v) * 1000) for k, v in seconds.items()}
     best = max(table, key=table.get)
     result = {"questions": len(records), "skipped_sample": args.skip, "accuracy": table, "oracle": oracle,
               "reader_ms_p50": timing, "best": best,
-              "stop": {f"k={k}": stop_table(records, seconds, k, qa.answering.reader_evidence_weight)
-                       for k in (3, 4, 5)}}
+              "stop": {f"k={k}": stop_table(records, seconds, k, 1.0) for k in (3, 4, 5)}}
     print(json.dumps(result, indent=2))
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 
-STOPS = (2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 14.0)
+STOPS = (2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 12.0)
 SECOND_STOPS = (2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
 
 
-def read_in_stages(rec: list, stages: tuple, k: int, w: float) -> tuple[bool, list[int]]:
+def read_in_stages(record: tuple, stages: tuple, k: int, w: float) -> tuple[bool, list[int]]:
     """What `AnswerSettings.reader_stops` does for one question: (whether the answer is right, the
     number of passages of each forward pass)."""
+    rec, leads = record  # the reads; what the evidence term gives each passage for its retrieval score
     read, done, passes = [], 0, []
     for upto, enough in stages:
         if upto >= k:
@@ -91,7 +94,7 @@ def read_in_stages(rec: list, stages: tuple, k: int, w: float) -> tuple[bool, li
         read += [r for r in rec if done <= r[0] < upto]
         passes.append(upto - done)
         done = upto
-        if read and max(r[2] + w * r[1] for r in read) >= enough:
+        if read and max(r[2] + w * r[1] for r in read) - w * leads[upto] >= enough:
             done = k
             break
     if done < k:
@@ -101,7 +104,7 @@ def read_in_stages(rec: list, stages: tuple, k: int, w: float) -> tuple[bool, li
 
 
 def stop_table(records: list, seconds: dict, k: int, w: float) -> dict:
-    """Reading k passages with evidence weight w in stages, as `reader_stops` does. Per setting:
+    """Reading k passages with w x the evidence term in stages, as `reader_stops` does. Per setting:
     accuracy, the share of questions stopped after one passage, the passages read per question, and
     the reader's time per question (p50 and mean over the timed questions, each the sum of the timed
     forward passes of its stages' sizes)."""

@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -112,9 +113,9 @@ def reader_inputs(index: Index, passages: list[Passage]) -> list[ReaderPassage]:
 def read(index: Index, reader: Reader, question: str, query: np.ndarray, retrieved: Retrieved,
          settings: AnswerSettings = AnswerSettings(), asked: str | None = None) -> Answer:
     """Let the reader score every sentence of the top passages and quote the one it ranks best (its
-    logit plus `reader_evidence_weight` times the sentence's evidence rank, see `sentence_evidence`),
-    leaving out sentences that only restate the question as the user `asked` it (default: `question`;
-    a follow-up's rewrite may carry the last answer, which is no restatement)."""
+    logit plus the evidence term, see `reader_evidence`), leaving out sentences that only restate the
+    question as the user `asked` it (default: `question`; a follow-up's rewrite may carry the last
+    answer, which is no restatement)."""
     if not retrieved.hits:
         return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
     hits = retrieved.hits[:settings.reader_passages]
@@ -122,13 +123,11 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, retriev
 
     def scored(first: int, last: int) -> list:
         """The reader's reads of passages[first:last] in one forward pass, numbered among all passages,
-        with the evidence term (of those passages only) added to each logit."""
+        with the evidence term added to each logit."""
         reads = reader.read(question, reader_inputs(index, passages[first:last]))
-        if settings.reader_evidence_weight:
-            evidence = sentence_evidence(index, retrieved.terms, query, hits[first:last], settings)
-            ranks = [rank for _, _, rank in evidence]
-            reads = [replace(r, logit=r.logit + settings.reader_evidence_weight * float(ranks[r.passage][r.sentence]))
-                     for r in reads]
+        if any(settings.reader_evidence):
+            added = reader_evidence(index, retrieved.terms, query, hits[first:last], settings)
+            reads = [replace(r, logit=r.logit + float(added[r.passage][r.sentence])) for r in reads]
         return [replace(r, passage=r.passage + first) for r in reads]
 
     reads, done = [], 0  # the reads so far, of passages[:done]
@@ -137,7 +136,7 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, retriev
             break
         reads += scored(done, upto)
         done = upto
-        if reads and max(r.logit for r in reads) >= enough:
+        if reads and max(r.logit for r in reads) - unread_lead(hits[upto], settings) >= enough:
             done = len(passages)
             break
     if done < len(passages):
@@ -183,6 +182,12 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, retriev
                   short_answer=answer[start:end] if span else "", answer_span=span)
 
 
+def unread_lead(hit: Hit, settings: AnswerSettings) -> float:
+    """What the evidence term gives every sentence of the best unread passage for its retrieval score:
+    the reads so far must beat that by a stage's `reader_stops` score to end reading."""
+    return settings.reader_evidence[1] * hit.score
+
+
 def restates(sentence: str, question: str, words: frozenset[str], question_terms: Mapping[str, float]) -> bool:
     """Whether a sentence's content words (stemmed, as `Index.sentence_words` gives them) are all the
     question's own, and so are its numbers and one-letter symbols (which those words leave out: "(n - 1)!"
@@ -200,25 +205,51 @@ def names_nothing(short: str, pronouns: frozenset[str]) -> bool:
     return bool(words) and all(w.lower() in pronouns and not (len(w) > 1 and w.isupper()) for w in words)
 
 
-def sentence_evidence(index: Index, terms: Mapping[str, float], query: np.ndarray, hits: list[Hit],
-                      settings: AnswerSettings = AnswerSettings()) -> list[tuple[Hit, np.ndarray, np.ndarray]]:
-    """For each hit, its sentences' evidence (cosine + passage score + idf-weighted word overlap: what
-    declines without a reader) and rank (evidence + overlap with the sentence before: what chooses)."""
+class EvidenceParts(NamedTuple):
+    """What the question's retrieval says about each sentence of one retrieved passage."""
+
+    hit: Hit
+    cosine: np.ndarray  # each sentence's embedding against the question's
+    overlap: np.ndarray  # share of the question's words (idf-weighted) in the sentence
+    in_context: np.ndarray  # the same counting the sentence before it too
+
+
+def evidence_parts(index: Index, terms: Mapping[str, float], query: np.ndarray,
+                   hits: list[Hit]) -> list[EvidenceParts]:
     total = sum(terms.values()) or 1.0
     out = []
     for hit in hits:
         rows = index.sentence_rows(hit.passage_id)
-        sims = index.sentence_vectors[rows] @ query
         found = [terms.keys() & ws for ws in index.sentence_words(hit.passage_id)]
         overlap = np.array([sum(terms[t] for t in f) / total for f in found])
         # The same with the sentence before it: "It can waste up to half the carbon" answers a question
         # whose words ("oxygen", "carbon dioxide") are in the previous sentence, which "It" refers to.
         in_context = np.array([sum(terms[t] for t in f | before) / total
                                for f, before in zip(found, [set()] + found[:-1])])
-        scores = (settings.sentence_weight * sims + settings.passage_weight * hit.score
-                  + settings.overlap_weight * overlap)
-        out.append((hit, scores, scores + settings.context_weight * in_context))
+        out.append(EvidenceParts(hit, index.sentence_vectors[rows] @ query, overlap, in_context))
     return out
+
+
+def sentence_evidence(index: Index, terms: Mapping[str, float], query: np.ndarray, hits: list[Hit],
+                      settings: AnswerSettings = AnswerSettings()) -> list[tuple[Hit, np.ndarray, np.ndarray]]:
+    """For each hit, its sentences' evidence (cosine + passage score + idf-weighted word overlap: what
+    declines without a reader) and rank (evidence + overlap with the sentence before: what chooses)."""
+    out = []
+    for part in evidence_parts(index, terms, query, hits):
+        scores = (settings.sentence_weight * part.cosine + settings.passage_weight * part.hit.score
+                  + settings.overlap_weight * part.overlap)
+        out.append((part.hit, scores, scores + settings.context_weight * part.in_context))
+    return out
+
+
+def reader_evidence(index: Index, terms: Mapping[str, float], query: np.ndarray, hits: list[Hit],
+                    settings: AnswerSettings = AnswerSettings()) -> list[np.ndarray]:
+    """For each hit, what its sentences' evidence adds to the reader's logits: `settings.reader_evidence`
+    weighs the sentence's cosine, its passage's retrieval score, its word overlap and the overlap with
+    the sentence before."""
+    cosine, passage, overlap, in_context = settings.reader_evidence
+    return [cosine * part.cosine + passage * part.hit.score + overlap * part.overlap + in_context * part.in_context
+            for part in evidence_parts(index, terms, query, hits)]
 
 
 def extract(index: Index, question: str, query: np.ndarray, retrieved: Retrieved,

@@ -391,7 +391,7 @@ def test_a_large_evidence_weight_makes_the_reader_follow_the_evidence(corpus, em
     index = rag.build(corpus, model=embedder, reader=False).index
     evidence = rag.QA(index, embedder).ask("Where does the Rhine rise?")
     led = rag.QA(index, embedder, reader=tiny_reader,
-                 answering=rag.AnswerSettings(reader_threshold=0.0, reader_evidence_weight=1000.0))
+                 answering=rag.AnswerSettings(reader_threshold=0.0, reader_evidence=(1000.0, 1000.0, 1000.0, 1000.0)))
     answer = led.ask("Where does the Rhine rise?")
     assert answer.answer == evidence.answer and answer.short_answer in answer.answer
 
@@ -589,6 +589,33 @@ def test_the_reader_reads_in_stages_and_stops_once_the_best_so_far_is_enough(cor
     first = retrieve(index, embedder.encode([question])[0], question, k=1).hits[0].passage_id
     assert sure.citations[0].source == index.passages[first].source
     assert sure.answer in index.passages[first].text and len(sure.citations) == 1
+
+
+def test_reading_stops_when_the_first_passage_leads_what_the_next_one_gets_for_its_retrieval_score(
+        corpus, embedder, tiny_reader):
+    from rag.answer import read, reader_evidence, reader_inputs, unread_lead
+
+    index = rag.build(corpus, model=embedder, reader=False).index
+    question = "Where does the Rhine rise?"
+    vector = embedder.encode([question])[0]
+    retrieved = retrieve(index, vector, question, k=4)
+    settings = rag.AnswerSettings(reader_threshold=0.0, reader_passages=4, reader_evidence=(1.0, 50.0, 1.0, 1.0))
+    first = index.passages[retrieved.hits[0].passage_id]
+    added = reader_evidence(index, retrieved.terms, vector, retrieved.hits[:1], settings)[0]
+    best = max(r.logit + added[r.sentence] for r in tiny_reader.read(question, reader_inputs(index, [first])))
+    unread = unread_lead(retrieved.hits[1], settings)
+    assert unread == pytest.approx(50.0 * retrieved.hits[1].score) and unread > 1.0
+    lead = best - unread
+
+    def passes(enough):
+        reader = _CountingReader(tiny_reader)
+        read(index, reader, question, vector, retrieved, replace(settings, reader_stops=((1, enough),)))
+        return reader.passes
+
+    assert passes(lead - 0.5) == [1]
+    # The best sentence's own score is above lead + 0.5, but the second passage, still unread, would get
+    # more than that for its retrieval score alone: reading goes on.
+    assert best > lead + 0.5 and passes(lead + 0.5) == [1, 3]
 
 
 def test_the_model_card_lists_every_stage_its_command_and_what_the_last_one_added(tiny_reader_dir, tmp_path):
