@@ -216,6 +216,8 @@ class EvidenceParts(NamedTuple):
 
 def evidence_parts(index: Index, terms: Mapping[str, float], query: np.ndarray,
                    hits: list[Hit]) -> list[EvidenceParts]:
+    """For each hit, its sentences' evidence parts, which `sentence_evidence` (no reader) and
+    `reader_evidence` weigh each their own way."""
     total = sum(terms.values()) or 1.0
     out = []
     for hit in hits:
