@@ -151,13 +151,14 @@ def build_examples(settings: TrainSettings, log) -> tuple[list[list[Example]], l
         hits = retrieve(index, vector, q.text, k=30).hits
         group = [_example(q, index.passages[gold], "gold")]
         same = [h.passage_id for h in hits if h.passage_id != gold]
-        if miner is not None and same:
-            same = [_confusing(miner, q.text, [index.passages[i] for i in same[:settings.mine_passages]])] + same
+        negative = None  # the hard negative: the retriever's best other passage, or the one the miner prefers
         if same:
-            p = index.passages[same[0]]
+            negative = (same[0] if miner is None else
+                        _confusing(miner, q.text, [index.passages[i] for i in same[:settings.mine_passages]]))
+            p = index.passages[negative]
             group.append(_example(q, p, "same-article" if p.source == q.source else "other"))
         other = [h.passage_id for h in hits if index.passages[h.passage_id].source != q.source]
-        if other and rng.random() < settings.other_article and index.passages[other[0]].id not in same[:1]:
+        if other and rng.random() < settings.other_article and other[0] != negative:
             group.append(_example(q, index.passages[other[0]], "other"))
         groups.append(group)
     return groups, validation, (index, embedder)
