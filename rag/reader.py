@@ -63,6 +63,7 @@ class SentenceRead:
     sentence: int  # sentence number within that passage
     logit: float  # > 0: more likely than not to answer the question (before calibration)
     span: tuple[int, int]  # the short answer, as character offsets into the sentence's text
+    span_logit: float = 0.0  # the short answer's start logit plus its end logit
 
 
 @dataclass(frozen=True)
@@ -428,7 +429,8 @@ class Reader:
                 a, b = best_span(starts[r, tokens], ends[r, tokens], self.config.max_answer_tokens)
                 s0 = spans[j][0]
                 span = (row.offsets[tokens[a]][0] - s0, row.offsets[tokens[b]][1] - s0)
-                found[(row.passage, j)] = SentenceRead(row.passage, j, float(sentence_logits[r, local]), span)
+                found[(row.passage, j)] = SentenceRead(row.passage, j, float(sentence_logits[r, local]), span,
+                                                       float(starts[r, tokens[a]] + ends[r, tokens[b]]))
         return [found[key] for key in sorted(found)]
 
     def logit_for(self, confidence: float) -> float:
