@@ -2,7 +2,7 @@
 the lead that ends reading after the first passage (`reader_stops`), on SQuAD-open's tune split only
 (even-numbered articles, in-corpus questions; the report split is never read).
 
-    python benchmarks/tune_evidence.py [--squad FILE] [--work DIR] [--limit N] [--out FILE.json]
+    python benchmarks/tune_evidence.py [--squad FILE] [--work DIR] [--limit N] [--reader DIR] [--out FILE.json]
 
 Every question's top 5 passages are read once; each sentence keeps its logit and its evidence parts
 (cosine with the question, the passage's fused retrieval score, idf-weighted word overlap, the overlap
@@ -135,12 +135,13 @@ def main() -> None:
     parser.add_argument("--work", default=".rag-eval/squad-dev-v1.1", help="the folder `rag eval` uses")
     parser.add_argument("--limit", type=int, default=0, help="a seeded sample of N questions (0: all)")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--reader", default=True, help="reader folder (default: the bundled one)")
     args = parser.parse_args()
     work = Path(args.work)
     questions = [q for q in load_squad(args.squad, work / "corpus") if q.split == "tune" and not q.held_out]
     if args.limit:
         questions = sample(questions, args.limit)
-    qa = rag.load(work / "index")
+    qa = rag.load(work / "index", reader=args.reader)
     replay = Replay(collect(qa, questions))
     rows = replay.rows
     former = replay.score(FORMER)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from .cleaning import printable
 from .errors import RagError
+from .settings import AnswerSettings
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -334,6 +335,9 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--negatives", choices=("retriever", "reader"),
                     help="each question's hard negative passage: the retriever's best other one (default) or, "
                          "of the top 5, the one the --init reader is most wrongly drawn to")
+    tr.add_argument("--residual", action="store_const", const=AnswerSettings().reader_evidence, default=None,
+                    help="train the choice on the logit plus the shipped evidence term "
+                         "(AnswerSettings.reader_evidence), as the answer is chosen")
     tr.add_argument("--layers", type=int, help="encoder layers to keep, evenly spaced (default: all): a faster reader")
     tr.add_argument("--validation-questions", dest="validation_questions", type=int)
     tr.add_argument("--seed", type=int)

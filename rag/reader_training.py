@@ -61,6 +61,11 @@ class TrainSettings:
     negatives: str = "retriever"
     mine_passages: int = 5
     layers: int = 0  # encoder layers kept (evenly spaced, first and last) from `init` or the base: a faster reader
+    # Train the choice on what inference ranks by: the reader's logit plus the evidence term
+    # (`rag.answer.reader_evidence` with these weights; cosine, passage score, overlap, overlap with the
+    # sentence before) in the softmax over a question's sentences, so that the reader learns what that
+    # term misses rather than what it already adds. None: the logit alone.
+    residual: tuple[float, float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class Example:
     sentences: tuple[tuple[int, int], ...]
     labels: tuple[int, ...]  # per sentence: 1 answers, 0 does not, -1 unlabelled
     answer: tuple[int, int] | None  # character span of the answer in `text` (gold passage only)
+    evidence: tuple[float, ...] = ()  # per sentence, the evidence term added in the listwise loss (residual)
 
 
 def _find(text: str, answer: str) -> tuple[int, int] | None:
@@ -148,7 +154,8 @@ def build_examples(settings: TrainSettings, log) -> tuple[list[list[Example]], l
 
     groups = []
     for (q, gold), vector in zip(tqdm(train_q, desc="Retrieving", unit="q"), vectors):
-        hits = retrieve(index, vector, q.text, k=30).hits
+        retrieved = retrieve(index, vector, q.text, k=30)
+        hits = retrieved.hits
         group = [_example(q, index.passages[gold], "gold")]
         same = [h.passage_id for h in hits if h.passage_id != gold]
         negative = None  # the hard negative: the retriever's best other passage, or the one the miner prefers
@@ -160,8 +167,30 @@ def build_examples(settings: TrainSettings, log) -> tuple[list[list[Example]], l
         other = [h.passage_id for h in hits if index.passages[h.passage_id].source != q.source]
         if other and rng.random() < settings.other_article and other[0] != negative:
             group.append(_example(q, index.passages[other[0]], "other"))
+        if settings.residual:
+            group = _with_evidence(group, [gold, negative, other[0] if other else None], index, retrieved, vector,
+                                   settings.residual)
         groups.append(group)
     return groups, validation, (index, embedder)
+
+
+def _with_evidence(group: list[Example], ids: list[int | None], index, retrieved, vector: np.ndarray,
+                   weights: tuple[float, float, float, float]) -> list[Example]:
+    """The group's examples (gold, then the hard negative, then the other article's passage when
+    present: `ids` in that order, None where absent) with each sentence's evidence term. A gold passage
+    ranked below the hits takes the lowest hit's fused score."""
+    from dataclasses import replace
+
+    from .answer import reader_evidence
+    from .retrieval import Hit
+    from .settings import AnswerSettings
+
+    by_id = {h.passage_id: h for h in retrieved.hits}
+    lowest = min((h.score for h in retrieved.hits), default=0.0)
+    ids = [i for i in ids if i is not None][:len(group)]
+    hits = [by_id.get(i, Hit(i, lowest, 0.0, 0.0, 0.0)) for i in ids]
+    added = reader_evidence(index, retrieved.terms, vector, hits, AnswerSettings(reader_evidence=weights))
+    return [replace(example, evidence=tuple(float(x) for x in term)) for example, term in zip(group, added)]
 
 
 def _miner(settings: TrainSettings):
@@ -192,32 +221,36 @@ def _rows_for(tokenizer, config: rd.ReaderConfig, example: Example):
     return rows[0]
 
 
-def _targets(row: rd.Row, example: Example) -> tuple[list[int], int, int]:
-    """Per-sentence labels of a row (in row order) and the answer's first/last token (-100: none)."""
+def _targets(row: rd.Row, example: Example) -> tuple[list[int], list[float], int, int]:
+    """Per-sentence labels and evidence terms of a row (in row order) and the answer's first/last token
+    (-100: none)."""
     present = sorted({s for s in row.sentence_of if s >= 0})
     labels = [example.labels[s] for s in present]
+    evidence = [example.evidence[s] if example.evidence else 0.0 for s in present]
     start = end = -100
     if example.answer is not None:
         a, b = example.answer
         overlap = [t for t, (s, e) in enumerate(row.offsets) if e > s and row.sentence_of[t] >= 0 and s < b and e > a]
         if overlap:
             start, end = overlap[0], overlap[-1]
-    return labels, start, end
+    return labels, evidence, start, end
 
 
 def _loss(model, batch, device):
     import torch
     import torch.nn.functional as F
 
-    rows, labels, starts, ends, owner = batch
+    rows, labels, evidence, starts, ends, owner = batch
     tensors = [t.to(device) for t in rd.batch_tensors(rows)]
     sentence_logits, first, start_logits, end_logits = model(*tensors)
     # The loss in fp32 whatever the forward pass ran in (bf16 autocast leaves bf16 logits).
     sentence_logits, start_logits, end_logits = (t.float() for t in (sentence_logits, start_logits, end_logits))
     width = sentence_logits.shape[1]
     target = torch.full((len(rows), width), -1.0, device=device)
-    for r, lab in enumerate(labels):
+    added = torch.zeros((len(rows), width), device=device)
+    for r, (lab, ev) in enumerate(zip(labels, evidence)):
         target[r, :len(lab)] = torch.tensor(lab, dtype=torch.float, device=device)
+        added[r, :len(ev)] = torch.tensor(ev, dtype=torch.float, device=device)
     known = target >= 0
     bce = F.binary_cross_entropy_with_logits(sentence_logits[known], target[known])
     # The choice: a softmax over each question's sentences (all its rows) towards the answering ones.
@@ -225,7 +258,7 @@ def _loss(model, batch, device):
     listwise = []
     for q in owner.unique():
         mine = owner == q
-        logits, t = sentence_logits[mine][known[mine]], target[mine][known[mine]]
+        logits, t = (sentence_logits + added)[mine][known[mine]], target[mine][known[mine]]
         if (t > 0).any():
             listwise.append(torch.logsumexp(logits, 0) - torch.logsumexp(logits[t > 0], 0))
     listwise = torch.stack(listwise).mean() if listwise else sentence_logits.sum() * 0
@@ -320,19 +353,20 @@ def train(settings: TrainSettings) -> dict:
         order = list(range(len(groups)))
         rng.shuffle(order)
         for b in range(0, len(order), settings.batch_questions):
-            rows, labels, starts, ends, owner = [], [], [], [], []
+            rows, labels, evidence, starts, ends, owner = [], [], [], [], [], []
             for qi, g in enumerate(order[b:b + settings.batch_questions]):
                 for example in groups[g]:
                     row = _rows_for(tokenizer, config, example)
-                    lab, s, e = _targets(row, example)
+                    lab, ev, s, e = _targets(row, example)
                     rows.append(row)
                     labels.append(lab)
+                    evidence.append(ev)
                     starts.append(s)
                     ends.append(e)
                     owner.append(qi)
             model.train()
             with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16, enabled=settings.bf16):
-                loss, parts = _loss(model, (rows, labels, starts, ends, owner), device)
+                loss, parts = _loss(model, (rows, labels, evidence, starts, ends, owner), device)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

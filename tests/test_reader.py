@@ -329,8 +329,8 @@ def _rhine_row(reader):
 
 
 def test_training_targets_mark_the_answer_word_pieces(tiny_reader):
-    row, labels, start, end = _rhine_row(tiny_reader)
-    assert labels == [0, 1]
+    row, labels, evidence, start, end = _rhine_row(tiny_reader)
+    assert labels == [0, 1] and evidence == [0.0, 0.0]
     assert tiny_reader.tokenizer.decode(row.input_ids[start:end + 1]) == "swiss alps"
 
 
@@ -340,8 +340,8 @@ def test_the_training_loss_in_bf16_autocast_is_fp32_and_close_to_the_fp32_loss(t
     from rag.reader_training import _loss
 
     model = rd.load_trainable(tiny_reader_dir)
-    row, labels, start, end = _rhine_row(tiny_reader)
-    batch = ([row, row], [labels, labels], [start, start], [end, end], [0, 1])
+    row, labels, evidence, start, end = _rhine_row(tiny_reader)
+    batch = ([row, row], [labels, labels], [evidence, evidence], [start, start], [end, end], [0, 1])
     fp32, _ = _loss(model, batch, "cpu")
     with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
         bf16, parts = _loss(model, batch, "cpu")
@@ -350,6 +350,21 @@ def test_the_training_loss_in_bf16_autocast_is_fp32_and_close_to_the_fp32_loss(t
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     assert grads and all(g.dtype == torch.float32 and torch.isfinite(g).all() for g in grads)
     assert set(parts) == {"bce", "listwise", "span"}
+
+
+def test_a_residual_evidence_term_enters_only_the_choice_between_sentences(tiny_reader_dir, tiny_reader):
+    from rag.reader_training import _loss
+
+    model = rd.load_trainable(tiny_reader_dir)
+    row, labels, evidence, start, end = _rhine_row(tiny_reader)
+
+    def parts(added):
+        return _loss(model, ([row], [labels], [added], [start], [end], [0]), "cpu")[1]
+
+    plain, towards, away = parts([0.0, 0.0]), parts([0.0, 5.0]), parts([5.0, 0.0])
+    # Evidence for the answering sentence leaves the reader less to learn, evidence against it more.
+    assert towards["listwise"] < plain["listwise"] < away["listwise"]
+    assert towards["bce"] == plain["bce"] == away["bce"] and towards["span"] == plain["span"]
 
 
 class _WordCountReader:
@@ -648,3 +663,28 @@ def test_the_model_card_lists_every_stage_its_command_and_what_the_last_one_adde
     assert "minutes on cpu, from the base model" in card
     assert "| the weights this stage started from (fp32), same questions | 0.783 | 0.400 | 0.600 |" in card
     assert "sigmoid(0.5 × logit + -2.5)" in card and "rag declines below\n  0.2." in card
+
+
+def test_residual_training_examples_carry_the_evidence_term_inference_adds(corpus, embedder):
+    from rag.answer import reader_evidence
+    from rag.evaluate import Question
+    from rag.reader_training import _example, _with_evidence
+
+    index = rag.build(corpus, model=embedder, reader=False).index
+    question = "Where does the Rhine rise?"
+    vector = embedder.encode([question])[0]
+    retrieved = retrieve(index, vector, question, k=2)
+    top, second = retrieved.hits
+    below = next(p.id for p in index.passages if p.id not in (top.passage_id, second.passage_id))
+    q = Question("q", question, index.passages[top.passage_id].source, 1, 0, ("Swiss Alps",))
+    weights = (2.0, 4.0, 0.5, 2.0)
+    settings = rag.AnswerSettings(reader_evidence=weights)
+    group = [_example(q, index.passages[i], kind) for i, kind in ((top.passage_id, "gold"), (below, "other"))]
+    done = _with_evidence(group, [top.passage_id, None, below], index, retrieved, vector, weights)
+    assert [e.labels for e in done] == [e.labels for e in group]
+    expected = reader_evidence(index, retrieved.terms, vector, [top], settings)[0]
+    assert done[0].evidence == pytest.approx(tuple(expected)) and len(done[0].evidence) == len(group[0].sentences)
+    # A passage ranked below the hits is given the lowest hit's fused score (here the second's).
+    stand_in = type(top)(below, second.score, 0.0, 0.0, 0.0)
+    assert done[1].evidence == pytest.approx(tuple(reader_evidence(index, retrieved.terms, vector, [stand_in],
+                                                                   settings)[0]))
