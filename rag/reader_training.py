@@ -9,7 +9,8 @@ Sentences of other passages of the gold article that contain the answer text are
 
 Loss, per question: binary cross-entropy on every labelled sentence (the score that declines), a
 softmax over all the question's sentences towards the answering one (the choice), and start/end
-cross-entropy on the answer's word pieces (the short answer).
+cross-entropy on the answer's word pieces (the short answer). With `residual` weights the softmax
+ranks each sentence's logit plus the evidence term inference adds (`rag.answer.reader_evidence`).
 """
 
 from __future__ import annotations
