@@ -21,7 +21,7 @@ import random
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -157,7 +157,7 @@ def build_examples(settings: TrainSettings, log) -> tuple[list[list[Example]], l
     for (q, gold), vector in zip(tqdm(train_q, desc="Retrieving", unit="q"), vectors):
         retrieved = retrieve(index, vector, q.text, k=30)
         hits = retrieved.hits
-        group = [_example(q, index.passages[gold], "gold")]
+        group, ids = [_example(q, index.passages[gold], "gold")], [gold]
         same = [h.passage_id for h in hits if h.passage_id != gold]
         negative = None  # the hard negative: the retriever's best other passage, or the one the miner prefers
         if same:
@@ -165,30 +165,27 @@ def build_examples(settings: TrainSettings, log) -> tuple[list[list[Example]], l
                         _confusing(miner, q.text, [index.passages[i] for i in same[:settings.mine_passages]]))
             p = index.passages[negative]
             group.append(_example(q, p, "same-article" if p.source == q.source else "other"))
+            ids.append(negative)
         other = [h.passage_id for h in hits if index.passages[h.passage_id].source != q.source]
         if other and rng.random() < settings.other_article and other[0] != negative:
             group.append(_example(q, index.passages[other[0]], "other"))
+            ids.append(other[0])
         if settings.residual:
-            group = _with_evidence(group, [gold, negative, other[0] if other else None], index, retrieved, vector,
-                                   settings.residual)
+            group = _with_evidence(group, ids, index, retrieved, vector, settings.residual)
         groups.append(group)
     return groups, validation, (index, embedder)
 
 
-def _with_evidence(group: list[Example], ids: list[int | None], index, retrieved, vector: np.ndarray,
+def _with_evidence(group: list[Example], ids: list[int], index, retrieved, vector: np.ndarray,
                    weights: tuple[float, float, float, float]) -> list[Example]:
-    """The group's examples (gold, then the hard negative, then the other article's passage when
-    present: `ids` in that order, None where absent) with each sentence's evidence term. A gold passage
-    ranked below the hits takes the lowest hit's fused score."""
-    from dataclasses import replace
-
+    """The group's examples (passage `ids[i]` is `group[i]`'s) with each sentence's evidence term. A gold
+    passage ranked below the hits takes the lowest hit's fused score."""
     from .answer import reader_evidence
     from .retrieval import Hit
     from .settings import AnswerSettings
 
     by_id = {h.passage_id: h for h in retrieved.hits}
     lowest = min((h.score for h in retrieved.hits), default=0.0)
-    ids = [i for i in ids if i is not None][:len(group)]
     hits = [by_id.get(i, Hit(i, lowest, 0.0, 0.0, 0.0)) for i in ids]
     added = reader_evidence(index, retrieved.terms, vector, hits, AnswerSettings(reader_evidence=weights))
     return [replace(example, evidence=tuple(float(x) for x in term)) for example, term in zip(group, added)]

@@ -680,7 +680,7 @@ def test_residual_training_examples_carry_the_evidence_term_inference_adds(corpu
     weights = (2.0, 4.0, 0.5, 2.0)
     settings = rag.AnswerSettings(reader_evidence=weights)
     group = [_example(q, index.passages[i], kind) for i, kind in ((top.passage_id, "gold"), (below, "other"))]
-    done = _with_evidence(group, [top.passage_id, None, below], index, retrieved, vector, weights)
+    done = _with_evidence(group, [top.passage_id, below], index, retrieved, vector, weights)
     assert [e.labels for e in done] == [e.labels for e in group]
     expected = reader_evidence(index, retrieved.terms, vector, [top], settings)[0]
     assert done[0].evidence == pytest.approx(tuple(expected)) and len(done[0].evidence) == len(group[0].sentences)
