@@ -43,7 +43,7 @@ LEADS = (4.0, 5.0, 6.0, 7.0, 8.0)
 
 def collect(qa, questions) -> dict[str, np.ndarray]:
     """One row per sentence read (sentences that restate the question left out, as `read` does)."""
-    columns: dict[str, list] = {k: [] for k in ("question", "article", "rank", "logit", *PARTS,
+    columns: dict[str, list] = {k: [] for k in ("question", "article", "rank", "sentence", "logit", *PARTS,
                                                 "next_passage_score", "right")}
     vectors = qa.embedder.encode([q.text for q in questions], batch_size=64)
     for n, (q, vector) in enumerate(zip(questions, vectors)):
@@ -58,7 +58,7 @@ def collect(qa, questions) -> dict[str, np.ndarray]:
             if restates(text, q.text, qa.index.sentence_words(p.id)[r.sentence], retrieved.terms):
                 continue
             part = parts[r.passage]
-            row = (n, q.article, r.passage, r.logit, float(part.cosine[r.sentence]), float(part.hit.score),
+            row = (n, q.article, r.passage, r.sentence, r.logit, float(part.cosine[r.sentence]), float(part.hit.score),
                    float(part.overlap[r.sentence]), float(part.in_context[r.sentence]), following,
                    contains_answer(text, q.answers))
             for key, value in zip(columns, row, strict=True):
