@@ -7,7 +7,7 @@ The reader's sentence head sees one sentence's mean final state; the evidence te
 added to the shipped score (logit + evidence term, which it starts at: its last layer starts at zero)
 and trained with a softmax over each question's sentences in the top 5 passages, towards those
 containing an answer: the choice exactly as inference makes it, with the encoder frozen, so only
-forward passes are paid for (~0.1 s a question here, against ~2.5 s per 8 questions in training).
+forward passes are paid for (~0.1 s a question here, against ~2.7 s per 8 questions in training).
 
 Lists come from SQuAD train articles the shipped reader never saw (articles 267-336 of the training
 order, stage 5's, asked of their own index as `rag train-reader --skip-articles 260 --articles 70`
