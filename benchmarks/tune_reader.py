@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 import rag
-from rag.answer import reader_evidence, reader_inputs
+from rag.answer import reader_evidence, reader_inputs, unread_lead
 from rag.evaluate import contains_answer, load_squad, sample
 from rag.retrieval import retrieve
 
@@ -53,7 +53,7 @@ def main() -> None:
         added = reader_evidence(qa.index, retrieved.terms, vector, hits, qa.answering)
         records.append(([(r.passage, float(added[r.passage][r.sentence]), r.logit,
                           contains_answer(passages[r.passage].sentence_text(r.sentence), q.answers)) for r in reads],
-                        [qa.answering.reader_evidence[1] * h.score for h in hits]))
+                        [unread_lead(h, qa.answering) for h in hits]))
         if i % 10 == 0:  # the reader's own time for each k, on a tenth of the questions
             for k in seconds:
                 start = time.perf_counter()
