@@ -1,6 +1,6 @@
-"""The chat page (`rag.app`): `python app.py [--index DIR] [--port N]`, as `rag serve`; the Space runs this."""
+"""The chat page (`rag.chat.page`): `python app.py [--index DIR] [--port N]`, as `rag serve`; the Space runs this."""
 
-from rag.app import main
+from rag.chat.page import main
 
 if __name__ == "__main__":
     main()

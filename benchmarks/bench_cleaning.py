@@ -14,9 +14,9 @@ import argparse
 import json
 import time
 
-from rag.chunking import ChunkSettings, chunk_document
-from rag.documents import Document
-from rag.formats.markdown import MarkdownLoader
+from rag.ingest.chunking import ChunkSettings, chunk_document
+from rag.ingest.documents import Document
+from rag.ingest.formats.markdown import MarkdownLoader
 
 UNITS = {
     "prose": "The harbour was fortified after the siege of 1565, and its walls still stand today. ",

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 import rag
-from rag.building import build_index
-from rag.embedder import load_embedder
-from rag.storage import save_index
+from rag.encoders.embedder import load_embedder
+from rag.index.build import build_index
+from rag.index.storage import save_index
 
 ROOT = Path(__file__).resolve().parent.parent
 

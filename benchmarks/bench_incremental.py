@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 import rag
-from rag.chunking import ChunkSettings, chunk_document
-from rag.documents import Document
-from rag.embedder import load_embedder
+from rag.encoders.embedder import load_embedder
+from rag.ingest.chunking import ChunkSettings, chunk_document
+from rag.ingest.documents import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 

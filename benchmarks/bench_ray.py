@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 import rag
-from rag.embedder import load_embedder
+from rag.encoders.embedder import load_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 

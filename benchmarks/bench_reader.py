@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 import rag
-from rag.retrieval import retrieve
+from rag.answering.retrieval import retrieve
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,7 +80,7 @@ def txtai_search(qa):
     """txtai's hybrid search (BM25 + dense, the same embedding model) over the same passages."""
     from txtai import Embeddings
 
-    from rag.embedder import resolve_model
+    from rag.encoders.embedder import resolve_model
 
     embeddings = Embeddings(path=resolve_model(qa.embedder.name), hybrid=True, content=False)
     embeddings.index([(p.id, p.text, None) for p in qa.index.passages])
@@ -104,7 +104,7 @@ def main() -> None:
 
     qa = rag.load(args.index, reader=True)
     if args.squad:
-        from rag.evaluate import load_squad, sample
+        from rag.eval.squad import load_squad, sample
 
         questions = [q.text for q in sample(load_squad(args.squad, Path(".rag-eval") / "bench-corpus"), args.limit)]
     else:

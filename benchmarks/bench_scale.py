@@ -27,11 +27,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from rag.building import build_index
-from rag.chunking import split_sentences
-from rag.embedder import load_embedder
-from rag.storage import save_index
-from rag.stores.faiss import APPROXIMATE_ABOVE, FaissStore
+from rag.encoders.embedder import load_embedder
+from rag.index.build import build_index
+from rag.index.storage import save_index
+from rag.index.stores.faiss import APPROXIMATE_ABOVE, FaissStore
+from rag.ingest.chunking import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 

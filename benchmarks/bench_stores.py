@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 import rag
-from rag.building import build_index
-from rag.embedder import load_embedder
-from rag.evaluate import evaluate, load_squad, sample
-from rag.storage import save_index
+from rag.encoders.embedder import load_embedder
+from rag.eval.squad import evaluate, load_squad, sample
+from rag.index.build import build_index
+from rag.index.storage import save_index
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -116,7 +116,7 @@ def fill(store, n: int) -> float:
 
 
 def run_faiss(n: int, q: np.ndarray, truth: np.ndarray) -> dict:
-    from rag.stores import create_store, parse_store
+    from rag.index.stores import create_store, parse_store
 
     before = peak_mb()
     store = create_store(parse_store("faiss:hnsw"), DIM, None)
@@ -127,7 +127,7 @@ def run_faiss(n: int, q: np.ndarray, truth: np.ndarray) -> dict:
 
 def client(args) -> None:
     """The Milvus client, in its own process: insert through MilvusStore, then search."""
-    from rag.stores import create_store, open_store, parse_store
+    from rag.index.stores import create_store, open_store, parse_store
 
     q = np.load(args.queries_file)
     truth = np.load(args.truth_file)

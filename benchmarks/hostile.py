@@ -12,8 +12,8 @@ address-space limit (6 GB). A case is classified:
   unsafe     the output holds what must never show: a line of a file outside the corpus, a raw
              terminal escape, or an answer quoted from a damaged index without a word
   clean      otherwise: the command did its job, or refused with one clear message
-The file-level cases come from the test suite's bad-input matrix (tests/test_bad_input.py) plus the
-cases of the issue that need real processes (a FIFO, /dev/zero, escapes, index damage).
+The file-level cases come from the unreadable files of `made_files.py` (which the test suite's bad-input
+matrix uses too) plus the cases that need real processes (a FIFO, /dev/zero, escapes, index damage).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def index_and_ask(corpus: Path, out: Path, question: str = QUESTION) -> list[dic
 
 def file_cases(secret: Path) -> dict[str, Callable[[Path], None]]:
     """name -> a function that puts the hostile thing into a corpus folder."""
-    from tests.test_bad_input import SKIPPED, _billion_laughs_docx, _zip_bomb_docx
+    from benchmarks.made_files import SKIPPED, _billion_laughs_docx, _zip_bomb_docx
 
     def write(name: str, data: bytes | str):
         return lambda folder: (folder / name).write_bytes(data.encode() if isinstance(data, str) else data)

@@ -36,8 +36,8 @@ def writer(corpus: Path, out: Path) -> subprocess.Popen:
 
 def check(corpus: Path, out: Path) -> list[str]:
     """What is wrong with the published index (nothing: an empty list)."""
-    from rag.documents import fingerprint
-    from rag.storage import load_index
+    from rag.index.storage import load_index
+    from rag.ingest.documents import fingerprint
 
     problems = []
     try:

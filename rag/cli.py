@@ -10,12 +10,12 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cleaning import printable
+from .answering.settings import AnswerSettings
 from .errors import RagError
-from .settings import AnswerSettings
+from .ingest.cleaning import printable
 
 if TYPE_CHECKING:
-    from .answer import Answer
+    from .answering.extraction import Answer
 # The pipeline (torch, faiss, the format libraries) is imported by the commands that need it, so that
 # `rag --help` and argument errors answer at once.
 
@@ -63,16 +63,18 @@ def _read_questions(args: argparse.Namespace) -> list[str]:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from . import bundled, pipeline, runtime
+    from . import api
+    from .answering.qa import clean_question
+    from .encoders import runtime
 
     try:
-        questions = [pipeline.clean_question(q) for q in _read_questions(args)]
+        questions = [clean_question(q) for q in _read_questions(args)]
     except ValueError as exc:
         print(f"rag ask: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    # A one-shot process: the reader's runtime is chosen for start-up plus these questions (rag.runtime).
-    reader = pipeline.open_reader(args.reader, bf16=runtime.reader_bf16(len(questions)))
-    qa = bundled.open_index(args.index, model=args.model, reader=reader or False)
+    # A one-shot process: the reader's runtime is chosen for start-up plus these questions (rag.encoders.runtime).
+    reader = api.open_reader(args.reader, bf16=runtime.reader_bf16(len(questions)))
+    qa = api.open_index(args.index, model=args.model, reader=reader or False)
     for answer in qa.ask_many(questions):
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
@@ -83,9 +85,9 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _chat(args: argparse.Namespace) -> int:
     """An interactive conversation: follow-ups are read in the context of the earlier turns."""
-    from . import bundled
+    from . import api
 
-    qa = bundled.open_index(args.index, model=args.model, reader=args.reader)
+    qa = api.open_index(args.index, model=args.model, reader=args.reader)
     interactive = sys.stdin.isatty()
     if interactive:
         print("Ask about the documents. A follow-up (\"And what about …?\", \"When did it …?\") is read with "
@@ -116,19 +118,19 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _index(args: argparse.Namespace) -> int:
-    from . import bundled, pipeline
-    from .language import language
-    from .stores import parse_store
+    from . import api
+    from .index.stores import parse_store
+    from .ingest.language import language
 
-    folder = Path(args.folder) if args.folder else bundled.DEFAULT_CORPUS
-    out = Path(args.out) if args.out else (bundled.DEFAULT_INDEX if args.folder is None else folder / ".rag-index")
+    folder = Path(args.folder) if args.folder else api.DEFAULT_CORPUS
+    out = Path(args.out) if args.out else (api.DEFAULT_INDEX if args.folder is None else folder / ".rag-index")
     try:
         language(args.language)
         parse_store(args.store)
     except ValueError as exc:
         print(f"rag index: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    qa = pipeline.build(folder, out, model=args.model, progress=not args.quiet, store=args.store,
+    qa = api.build(folder, out, model=args.model, progress=not args.quiet, store=args.store,
                         incremental=not args.full, reader=False, language=args.language, workers=args.workers)
     manifest, changes = qa.index.manifest, qa.index.changes
     counts = manifest.counts
@@ -146,101 +148,59 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from . import evaluate, pipeline
+    from . import api
+    from .eval import squad
+    from .eval.report import report_table
 
     workdir = Path(args.index) if args.index else Path(".rag-eval") / Path(args.file).stem
     try:
-        every = evaluate.load_squad(args.file, workdir / "corpus")
-        questions = evaluate.sample(every, args.limit)
+        every = squad.load_squad(args.file, workdir / "corpus")
+        questions = squad.sample(every, args.limit)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         print(f"rag eval: cannot read SQuAD questions from {args.file!r}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     index_dir = workdir / "index"
     try:
         # An index built by an older rag is rebuilt: an evaluation measures this rag's chunking.
-        qa = pipeline.refresh(index_dir, model=args.model, reader=args.reader, progress=not args.json)
+        qa = api.refresh(index_dir, model=args.model, reader=args.reader, progress=not args.json)
     except RagError:
-        qa = pipeline.build(workdir / "corpus", index_dir, model=args.model, progress=not args.json,
+        qa = api.build(workdir / "corpus", index_dir, model=args.model, progress=not args.json,
                             reader=args.reader)
-    report = evaluate.evaluate(qa, questions, progress=not args.json)
+    report = squad.evaluate(qa, questions, progress=not args.json)
     if args.follow_ups:
-        from .followups import make_follow_ups, score_follow_ups
+        from .eval.followups import make_follow_ups, score_follow_ups
 
         report["follow_ups"] = score_follow_ups(qa, make_follow_ups(every, qa.titles, limit=args.follow_ups))
     if args.plot:
-        evaluate.plot(report, args.plot)
+        squad.plot(report, args.plot)
         if report["calibration"]:
-            evaluate.plot_reliability(report, Path(args.plot).with_name(Path(args.plot).stem + "-reliability.png"))
+            squad.plot_reliability(report, Path(args.plot).with_name(Path(args.plot).stem + "-reliability.png"))
     if args.calibrate and report["calibration"]:
-        from .reader import DEFAULT_READER, write_calibration
+        from .reader.files import write_calibration
 
         c = report["calibration"]
-        write_calibration(DEFAULT_READER, c["scale"], c["bias"], c["threshold"])
-        if (DEFAULT_READER / "training.json").is_file():  # the model card states the calibration
-            from .reader_training import write_card
+        source = Path(qa.reader.name)  # the reader the evaluation read with
+        out = Path(args.calibrate) if args.calibrate is not True else workdir / "reader"
+        written = write_calibration(source, c["scale"], c["bias"], c["threshold"], out=out)
+        if (written / "training.json").is_file():  # the model card states the calibration
+            from .training.card import write_card
 
-            write_card(DEFAULT_READER)
-        print(f"calibration written to {DEFAULT_READER}: scale {c['scale']:.4f}, bias {c['bias']:.4f}, "
-              f"threshold {c['threshold']:.4f}", file=sys.stderr)
+            write_card(written)
+        print(f"calibrated reader written to {written}: scale {c['scale']:.4f}, bias {c['bias']:.4f}, "
+              f"threshold {c['threshold']:.4f} (use it with --reader {written})", file=sys.stderr)
     if args.rows:
-        evaluate.write_rows(report, args.rows)
+        squad.write_rows(report, args.rows)
     if args.json:
         print(json.dumps({key: value for key, value in report.items() if key not in ("ranks", "rows")}))
         return 0
-    print(_eval_table(report))
+    print(report_table(report))
     if args.plot:
         print(f"plot: {args.plot}")
     return 0
 
 
-def _eval_table(report: dict) -> str:
-    from .evaluate import ANSWERED_TARGET, DECLINED_TARGET
-
-    def pct(value: float | None) -> str:
-        return "  n/a" if value is None else f"{value:.3f}"
-
-    build = report["build_seconds"]
-    lines = [f"SQuAD-open: {report['questions']:,} questions against {report['passages']:,} passages"
-             + (f" (index built in {build:.0f} s)" if build else "")]
-    lines.append(f"{'':16}" + "".join(f"{name:>8}" for name in ("R@1", "R@3", "R@5", "R@20", "MRR")))
-    for split in ("all", "report"):
-        part = report[split]
-        if not part["questions"]:
-            continue
-        for mode, scores in part["retrieval"].items():
-            lines.append(f"{split + ' ' + mode:16}" + "".join(f"{v:8.3f}" for v in scores.values()))
-    for split in ("all", "report"):
-        part = report[split]
-        if not part["questions"]:
-            continue
-        held = part["held_out_answered"]
-        lines.append(f"{split}: short answer exact match {pct(part['exact_match'])}, F1 {pct(part['f1'])}; "
-                     f"accuracy if never declining {pct(part['answer_accuracy_never_declining'])}")
-        lines.append(f"{split}: answer accuracy {pct(part['answer_accuracy'])}; in-corpus answered "
-                     f"{pct(part['answered'])}; held-out-article questions declined "
-                     f"{pct(None if held is None else 1 - held)} of {part['held_out_questions']}")
-    threshold = report["threshold"]
-    lines.append(f"decline threshold: shipped {threshold['shipped']:.3f}; from the tune split: "
-                 f"{pct(threshold['chosen'])} (lowest declining {DECLINED_TARGET:.0%} of held-out questions), "
-                 f"{pct(threshold['answers_95'])} (highest answering {ANSWERED_TARGET:.0%} of in-corpus ones)")
-    if report["calibration"]:
-        c = report["calibration"]
-        lines.append(f"reader calibration from the tune split: confidence = sigmoid({c['scale']:.3f} * logit + "
-                     f"{c['bias']:.3f}); threshold {pct(c['threshold'])} (lowest declining "
-                     f"{DECLINED_TARGET:.0%} of held-out tune questions)")
-    for split, part in report.get("follow_ups", {}).items():
-        if split in ("all", "report") and part["conversations"]:
-            lines.append(f"{split} follow-ups ({part['conversations']} two-turn conversations): accuracy with the "
-                         f"first turn {pct(part['rewritten'])}, asked alone {pct(part['alone'])}, the original "
-                         f"question {pct(part['original'])}; recovered {pct(part['recovered'])}")
-    ask, floor = report["latency_ms"]["ask"], report["latency_ms"]["floor"]
-    lines.append(f"latency per question: p50 {ask['p50']:.1f} ms, p95 {ask['p95']:.1f} ms; encode+search floor "
-                 f"p50 {floor['p50']:.1f} ms ({ask['p50'] / floor['p50']:.2f}x)")
-    return "\n".join(lines)
-
-
 def _serve(args: argparse.Namespace) -> int:
-    from .app import serve
+    from .chat.page import serve
 
     serve(args.index, args.port, feedback_log=args.feedback)
     return 0
@@ -249,7 +209,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _train_reader(args: argparse.Namespace) -> int:
     from dataclasses import fields
 
-    from .reader_training import TrainSettings, train
+    from .training import TrainSettings, train
 
     given = {f.name: getattr(args, f.name) for f in fields(TrainSettings) if getattr(args, f.name, None) is not None}
     settings = TrainSettings(**given)
@@ -300,19 +260,20 @@ def parser() -> argparse.ArgumentParser:
                     help="the trained reader chooses the quote (default); --no-reader: evidence alone")
     ch.set_defaults(run=_chat)
     ev = sub.add_parser("eval", help="evaluate on a SQuAD-format file (all paragraphs form one corpus)")
-    ev.add_argument("file", help="SQuAD v1.1 JSON, e.g. ../shared/data/squad-dev-v1.1.json")
+    ev.add_argument("file", help="a SQuAD v1.1 JSON file, e.g. dev-v1.1.json")
     ev.add_argument("--index", default=None, help="working folder for the corpus and index (reused)")
     ev.add_argument("--limit", type=int, default=None, help="a fixed, seeded sample of N questions")
     ev.add_argument("--model", default=None)
     ev.add_argument("--json", action="store_true", help="one JSON object with every number")
     ev.add_argument("--plot", metavar="PNG", help="write a plot of recall@k for each retrieval mode")
     ev.add_argument("--reader", action=argparse.BooleanOptionalAction, default=True,
-                    help="evaluate with the trained reader (default); --no-reader: today's path without it")
+                    help="evaluate with the trained reader (default); --no-reader: by evidence alone")
     ev.add_argument("--follow-ups", dest="follow_ups", type=int, default=200, metavar="N",
                     help="also score N two-turn conversations made from the file (0: none; default 200)")
     ev.add_argument("--rows", metavar="JSONL", help="also write each question's score and outcome, one JSON line each")
-    ev.add_argument("--calibrate", action="store_true",
-                    help="write the reader's calibration and threshold, fitted on the tune split, to its config")
+    ev.add_argument("--calibrate", nargs="?", const=True, default=None, metavar="READER_DIR",
+                    help="write a copy of the reader with its calibration and threshold fitted on the tune split "
+                         "to READER_DIR (default: a reader/ folder beside the evaluation's index)")
     ev.set_defaults(run=_eval)
     sv = sub.add_parser("serve", help="the chat page in the browser (Gradio; http://127.0.0.1:7860)")
     sv.add_argument("--index", default=None, help="index folder (default: $RAG_INDEX, else the bundled embeddings/)")
@@ -321,8 +282,8 @@ def parser() -> argparse.ArgumentParser:
                                                      "$RAG_FEEDBACK_LOG, else rag-feedback.jsonl)")
     sv.set_defaults(run=_serve)
     tr = sub.add_parser("train-reader", help="train the reader on SQuAD v1.1 train (seeded; GPU when available)")
-    tr.add_argument("--squad", help="SQuAD v1.1 training JSON (default: ../shared/data/squad-train-v1.1.json)")
-    tr.add_argument("--out", help="reader folder to write (default: the bundled rag/models/reader)")
+    tr.add_argument("--squad", required=True, help="SQuAD v1.1 training JSON (train-v1.1.json)")
+    tr.add_argument("--out", help="reader folder to write (default: .rag-train/reader)")
     tr.add_argument("--work", help="working folder for the sampled corpus, its index and the log")
     tr.add_argument("--articles", type=int, help="training articles sampled (default 90)")
     tr.add_argument("--questions", type=int, help="training questions used at most (default 16000)")

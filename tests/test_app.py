@@ -3,7 +3,7 @@
 import pytest
 
 import rag
-from rag.app import ask, examples_for, header, respond
+from rag.chat.page import ask, examples_for, header, respond
 from tests.conftest import write_corpus
 
 
@@ -85,7 +85,7 @@ def test_api_handler_reports_bad_questions_in_one_log_line(qa, caplog):
     with pytest.raises(gr.Error, match="the question is empty") as error:
         ask(qa, " ")
     assert error.value.print_exception is False and error.value.__cause__ is None  # no traceback printed
-    assert [r.getMessage() for r in caplog.records if r.name == "rag.app"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "rag.chat.page"] == [
         "rejected an API question: the question is empty: type a question about the documents"]
 
 
@@ -95,7 +95,7 @@ def test_header_and_examples_come_from_the_corpus(qa):
 
 
 def test_the_short_answer_is_bold_inside_the_quote_and_the_highlight():
-    from rag.render import render_answer
+    from rag.chat.render import render_answer
 
     context = "Intro <here>. The Danube flows through ten countries & more."
     quote = "The Danube flows through ten countries & more."
@@ -114,7 +114,7 @@ def test_the_short_answer_is_bold_inside_the_quote_and_the_highlight():
 def test_a_vote_on_an_answer_is_one_line_in_the_feedback_log(qa, tmp_path):
     import json
 
-    from rag.app import vote
+    from rag.chat.page import vote
 
     history, _, turns = respond(qa, "", [], [], 3)  # a problem message: no turn, nothing to vote on
     history, _, turns = respond(qa, "How many countries does the Danube flow through?", history, turns, 3)
@@ -131,17 +131,18 @@ def test_a_vote_on_an_answer_is_one_line_in_the_feedback_log(qa, tmp_path):
 
 
 def test_the_feedback_log_path_comes_from_the_environment(monkeypatch, tmp_path):
-    from rag import feedback
+    from rag import config
+    from rag.chat import feedback
 
     monkeypatch.setenv("RAG_FEEDBACK_LOG", str(tmp_path / "f.jsonl"))
-    assert feedback.log_path() == tmp_path / "f.jsonl"
-    assert feedback.log_path("x.jsonl").name == "x.jsonl"
+    assert config.feedback_log() == tmp_path / "f.jsonl"
+    assert config.feedback_log("x.jsonl").name == "x.jsonl"
     with pytest.raises(ValueError, match="a vote is 'up' or 'down', not 'maybe'"):
         feedback.record({}, "maybe")
 
 
 def test_a_citation_opens_its_whole_document_at_the_quote(qa):
-    from rag.app import open_document
+    from rag.chat.page import open_document
 
     page = open_document([qa], '["rivers.md", 2, 4, 10]')
     assert "<h2>Rivers &lt;b&gt;bold&lt;/b&gt;</h2>" in page
@@ -152,8 +153,8 @@ def test_a_citation_opens_its_whole_document_at_the_quote(qa):
 
 
 def test_uploads_are_indexed_privately_and_answer_until_discarded(qa, tmp_path, monkeypatch):
-    from rag.app import YOURS, active, upload
-    from rag.uploads import discard
+    from rag.chat.page import YOURS, active, upload
+    from rag.chat.uploads import discard
 
     monkeypatch.setenv("RAG_UPLOADS", str(tmp_path / "uploads"))
     first = tmp_path / "in" / "notes.txt"
@@ -183,7 +184,7 @@ def test_uploads_are_indexed_privately_and_answer_until_discarded(qa, tmp_path, 
     ([("empty.txt", b"   ")], "nothing in the uploaded files could be read as text"),
 ])
 def test_uploads_over_the_limits_are_refused_with_the_limit(qa, tmp_path, monkeypatch, files, message):
-    from rag.app import upload
+    from rag.chat.page import upload
 
     monkeypatch.setenv("RAG_UPLOADS", str(tmp_path / "uploads"))
     paths = []
@@ -198,7 +199,7 @@ def test_uploads_over_the_limits_are_refused_with_the_limit(qa, tmp_path, monkey
 
 
 def test_undo_takes_back_the_last_turn_and_retry_asks_it_again(qa):
-    from rag.app import retry, undo
+    from rag.chat.page import retry, undo
 
     history, _, turns = respond(qa, "Which river flows through ten countries?", [], [], 3)
     history, _, turns = respond(qa, "Where does it <end>?", history, turns, 3)

@@ -16,23 +16,21 @@ import numpy as np
 import pytest
 
 import rag
-from rag import cli, pipeline
+from benchmarks.made_files import PARAGRAPH, SKIPPED
+from rag import api, cli
 from rag.errors import CorruptIndexError, StaleIndexError
-from rag.storage import load_index
+from rag.index.storage import load_index
 from tests.conftest import HashingEmbedder, write_corpus
-from tests.fixtures import make_pdf, make_scanned_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "How many countries does the Danube flow through?"
 ANSWER = "The Danube flows through ten countries before reaching the Black Sea."
-PARAGRAPH = ["The harbour of Valletta was fortified by the Knights of Malta after the siege of 1565. "
-             "Its walls are still standing today."]
 
 
 @pytest.fixture
 def indexed(tmp_path, embedder, monkeypatch):
     """A corpus with a good index beside it; `run()` re-indexes through the CLI."""
-    monkeypatch.setattr(pipeline, "_embedder_for", lambda model, default: embedder)
+    monkeypatch.setattr(api, "_embedder_for", lambda model, default: embedder)
     corpus = write_corpus(tmp_path / "docs")
     out = tmp_path / "index"
     assert cli.main(["index", str(corpus), "--out", str(out), "--quiet"]) == 0
@@ -50,69 +48,6 @@ def assert_intact(out: Path, embedder) -> None:
     index = load_index(out)
     assert {"cats.txt", "rivers.md", "volcano.txt"} <= set(index.manifest.documents)
     assert rag.QA(index, embedder).ask(QUESTION).answer == ANSWER
-
-
-def _truncated_pdf() -> bytes:
-    whole = make_pdf(PARAGRAPH * 3)
-    return whole[:len(whole) // 3]
-
-
-def _junk_docx() -> bytes:
-    import io
-    import zipfile
-
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("junk.bin", os.urandom(2048))
-        archive.writestr("notes.txt", "not a word document")
-    return out.getvalue()
-
-
-def _zip_bomb_docx() -> bytes:
-    import io
-    import zipfile
-
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:  # 300 MB of XML in a 300 KB file
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", b"<" + b" " * (300 * 2**20))
-    return out.getvalue()
-
-
-def _billion_laughs_docx() -> bytes:
-    import io
-    import zipfile
-
-    import docx
-
-    entities = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
-    xml = (f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY lol0 "lol">{entities}]><w:document xmlns:w='
-           '"http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>&lol9;</w:t>'
-           '</w:r></w:p></w:body></w:document>')
-    real = io.BytesIO()
-    docx.Document().save(real)
-    source, out = zipfile.ZipFile(real), io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for info in source.infolist():
-            archive.writestr(info.filename, xml if info.filename == "word/document.xml" else source.read(info))
-    return out.getvalue()
-
-
-SKIPPED = [
-    ("empty.txt", b"", "empty.txt: skipped, it is empty"),
-    ("blank.txt", b"  \n\t\n   \n", "blank.txt: skipped, it is empty"),
-    ("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01", "photo.txt: skipped, it looks binary "
-                                                                       "(it contains NUL bytes)"),
-    ("secret.pdf", lambda: make_pdf(PARAGRAPH, password="hunter2"),
-     "secret.pdf: skipped, the PDF is encrypted with a password: save an unencrypted copy to index it"),
-    ("scan.pdf", make_scanned_pdf, "scan.pdf: skipped, its 2 page(s) have no text layer (a scanned PDF?): "
-                                   "run OCR on it first"),
-    ("cut.pdf", _truncated_pdf, "cut.pdf: skipped, it is not a readable PDF (truncated or damaged"),
-    ("report.docx", _junk_docx, "report.docx: skipped, it is not a readable Word document"),
-    ("bomb.docx", _zip_bomb_docx, "bomb.docx: skipped, it unpacks to 300 MB, over the limit of 200 MB for one "
-                                  "document"),
-    ("laughs.docx", _billion_laughs_docx, "laughs.docx: skipped, it could not be read (XMLSyntaxError: "),
-]
 
 
 @pytest.mark.parametrize(("name", "content", "message"), SKIPPED, ids=[row[0] for row in SKIPPED])
@@ -215,7 +150,7 @@ def test_a_fifo_in_the_folder_does_not_block_indexing(indexed, embedder, capsys)
 
 
 def test_a_file_that_reports_a_small_size_is_capped_at_the_bytes_read(tmp_path, monkeypatch):
-    from rag import documents
+    from rag.ingest import documents
 
     corpus = write_corpus(tmp_path / "docs")
     (corpus / "grows.txt").write_bytes(b"x" * 5000)
@@ -231,7 +166,7 @@ def test_a_file_that_reports_a_small_size_is_capped_at_the_bytes_read(tmp_path, 
 def test_a_file_that_disappears_during_indexing(indexed, embedder, capsys, monkeypatch):
     corpus, out = indexed
     (corpus / "brief.txt").write_text("A short note that is deleted while the folder is being read.")
-    from rag import documents
+    from rag.ingest import documents
 
     real_list_files = documents.list_files
 
@@ -252,7 +187,7 @@ import sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
 import rag
-from rag import storage as index_module
+from rag.index import storage as index_module
 from tests.conftest import HashingEmbedder
 
 def stall(folder):
@@ -292,7 +227,7 @@ import sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
 import rag
-from rag import storage as index_module
+from rag.index import storage as index_module
 from tests.conftest import HashingEmbedder
 
 real = index_module._fsync_tree
@@ -379,7 +314,7 @@ def test_an_index_built_with_another_model(indexed, embedder, monkeypatch):
 
 
 def test_terminal_escapes_in_documents_never_reach_the_terminal(tmp_path, embedder, monkeypatch, capsys):
-    monkeypatch.setattr(pipeline, "_embedder_for", lambda model, default: embedder)
+    monkeypatch.setattr(api, "_embedder_for", lambda model, default: embedder)
     corpus = write_corpus(tmp_path / "docs")
     (corpus / "rivers.md").write_text("\x1b]0;PWNED\x07The Danube flows through ten \x1b[8mcountries\x1b[0m before "
                                       "reaching the Black Sea.\x9b31m\n")
@@ -445,7 +380,7 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_any_embedding(in
                                                                               monkeypatch):
     corpus, _ = indexed
     (tmp_path / "a-file").write_text("not a folder")
-    monkeypatch.setattr(pipeline, "build_index", lambda *a, **k: pytest.fail("embedded before checking"))
+    monkeypatch.setattr(api, "build_index", lambda *a, **k: pytest.fail("embedded before checking"))
     code, stdout, stderr = run(corpus, tmp_path / "a-file" / "index", capsys)
     assert code == 1
     assert stderr.strip() == (f"rag index: cannot write the index at {str(tmp_path / 'a-file' / 'index')!r}: Not a "

@@ -1,5 +1,5 @@
-from rag.chunking import ChunkSettings, chunk_document, split_sentences, windows
-from rag.documents import Document
+from rag.ingest.chunking import ChunkSettings, chunk_document, split_sentences, windows
+from rag.ingest.documents import Document
 
 
 def test_sentence_offsets_slice_back_to_sentences():

@@ -1,5 +1,5 @@
-from rag.chunking import split_paragraphs
-from rag.cleaning import BODY, BOILERPLATE, HEADING, classify, clean_inline, derive_title
+from rag.ingest.chunking import split_paragraphs
+from rag.ingest.cleaning import BODY, BOILERPLATE, HEADING, classify, clean_inline, derive_title
 
 
 def test_markdown_links_emphasis_and_html_are_removed():

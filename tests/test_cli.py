@@ -3,7 +3,7 @@ import json
 import pytest
 
 import rag
-from rag import cli, pipeline
+from rag import api, cli
 
 
 @pytest.fixture
@@ -11,8 +11,8 @@ def index(corpus, tmp_path, embedder, monkeypatch):
     out = tmp_path / "index"
     rag.build(corpus, out, model=embedder, reader=False)
     # The fast layer answers with the fake embedder; the end-to-end tests run the real model.
-    monkeypatch.setattr(pipeline, "_embedder_for", lambda model, default: embedder)
-    monkeypatch.setattr(pipeline, "open_reader", lambda reader, bf16=None: None)
+    monkeypatch.setattr(api, "_embedder_for", lambda model, default: embedder)
+    monkeypatch.setattr(api, "open_reader", lambda reader, bf16=None: None)
     return out
 
 
@@ -58,7 +58,7 @@ def test_missing_index_exits_1_with_the_fix(tmp_path, capsys):
 
 
 def test_index_command_reports_counts(corpus, tmp_path, embedder, monkeypatch, capsys):
-    monkeypatch.setattr(pipeline, "_embedder_for", lambda model, default: embedder)
+    monkeypatch.setattr(api, "_embedder_for", lambda model, default: embedder)
     out = tmp_path / "built"
     assert cli.main(["index", str(corpus), "--out", str(out), "--quiet"]) == 0
     assert "indexed 3 documents, 5 passages" in capsys.readouterr().out
@@ -66,14 +66,14 @@ def test_index_command_reports_counts(corpus, tmp_path, embedder, monkeypatch, c
 
 
 def test_empty_corpus_is_a_clear_error(tmp_path, embedder, monkeypatch, capsys):
-    monkeypatch.setattr(pipeline, "_embedder_for", lambda model, default: embedder)
+    monkeypatch.setattr(api, "_embedder_for", lambda model, default: embedder)
     (tmp_path / "docs").mkdir()
     assert cli.main(["index", str(tmp_path / "docs"), "--quiet"]) == 1
     assert "no quotable text found under" in capsys.readouterr().err
 
 
 def test_a_decline_lists_each_nearest_passage_once():
-    from rag.answer import Alternative, Answer, Citation
+    from rag.answering.types import Alternative, Answer, Citation
 
     text = "Cats sleep a lot. A group of cats is a clowder."
     first, second = (Citation("cats.txt", "Cats", 1, None, s, e, text, 0.1) for s, e in ((0, 17), (18, 47)))
@@ -87,7 +87,7 @@ def test_a_decline_lists_each_nearest_passage_once():
 
 
 def test_a_one_shot_ask_keeps_the_fast_starting_reader_on_an_amx_cpu(index, capsys, tmp_path, monkeypatch):
-    from rag import runtime
+    from rag.encoders import runtime
 
     asked = []
 
@@ -97,7 +97,7 @@ def test_a_one_shot_ask_keeps_the_fast_starting_reader_on_an_amx_cpu(index, caps
 
     monkeypatch.delenv("RAG_RUNTIME", raising=False)
     monkeypatch.setattr(runtime, "bf16_matrix_units", lambda: True)
-    monkeypatch.setattr(pipeline, "open_reader", open_reader)
+    monkeypatch.setattr(api, "open_reader", open_reader)
     assert cli.main(["ask", "--index", str(index), "Where is Mount Etna?"]) == 0
     many = tmp_path / "many.txt"
     many.write_text("Where is Mount Etna?\n" * runtime.BF16_PAYS_FROM_QUESTIONS)

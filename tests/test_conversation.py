@@ -3,12 +3,12 @@
 import pytest
 
 import rag
-from rag.conversation import Turn, as_turns, referent, rewrite, subject
+from rag.answering.conversation import Turn, as_turns, referent, rewrite, subject
 
 
 def weights(text: str) -> dict[str, float]:
     """idf stand-in: every content word is searchable, longer words rarer."""
-    from rag.conversation import _content, _words
+    from rag.answering.conversation import _content, _words
 
     return {w.lower(): float(len(w)) for _, _, w in _words(text) if _content(w)}
 
@@ -205,8 +205,8 @@ def test_a_history_with_hostile_text_is_cleaned_and_bounded(qa):
 
 
 def test_squad_follow_ups_replace_a_shared_name_with_a_pronoun():
-    from rag.evaluate import Question
-    from rag.followups import make_follow_ups
+    from rag.eval.followups import make_follow_ups
+    from rag.eval.squad import Question
 
     def q(i, text, paragraph=1, source="000_Normans.txt"):
         return Question(str(i), text, source, paragraph, 0, ("x",))
@@ -225,7 +225,7 @@ def test_squad_follow_ups_replace_a_shared_name_with_a_pronoun():
 
 
 def test_hand_written_conversations_are_scored_turn_by_turn(qa, tmp_path):
-    from rag.followups import score_conversations
+    from rag.eval.followups import score_conversations
 
     path = tmp_path / "conversations.jsonl"
     path.write_text('{"turns": [{"question": "Where does the Rhine rise?", "source": "rivers.md", '

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import rag
-from rag.storage import load_index
+from rag.index.storage import load_index
 
 pytest.importorskip("ray")
 
@@ -41,7 +41,7 @@ def test_a_ray_build_is_the_single_process_build(local_ray, corpus, tmp_path, em
 
 
 def test_workers_must_be_positive(local_ray, embedder):
-    from rag.distributed import RayEmbedder
+    from rag.encoders.distributed import RayEmbedder
 
     with pytest.raises(ValueError, match="--workers must be at least 1, not -1"):
         RayEmbedder(embedder, -1)

@@ -2,8 +2,8 @@ import codecs
 
 import pytest
 
-from rag.documents import fingerprint, load_documents
 from rag.errors import CorpusError, RagWarning
+from rag.ingest.documents import fingerprint, load_documents
 from tests.conftest import write_corpus
 
 

@@ -101,7 +101,7 @@ def conversation_answers(seeds_qa) -> dict[int, list[rag.Answer]]:
                                                     for j in range(1, len(turns))],
                          ids=lambda v: str(v))
 def test_a_follow_up_is_answered_in_its_conversation(conversation, turn, conversation_answers, request):
-    from rag.followups import turn_is_right
+    from rag.eval.followups import turn_is_right
 
     case = CONVERSATIONS[conversation][turn]
     if case.get("known_failure"):
@@ -116,7 +116,7 @@ LETTER = "001_550ab6adec92fdfa.txt"
 @pytest.fixture(scope="module")
 def letter_formats(tmp_path_factory, seeds_qa):
     """The seed letter as .txt, .pdf (running header, page footer, 3 pages) and .docx, each indexed alone."""
-    from tests.fixtures import latin1, make_docx, make_pdf
+    from benchmarks.made_files import latin1, make_docx, make_pdf
 
     text = (ROOT / "seeds" / LETTER).read_text(encoding="utf-8")
     blocks = [b.strip() for b in text.split("\n\n") if b.strip()]
@@ -136,7 +136,7 @@ def letter_formats(tmp_path_factory, seeds_qa):
 @pytest.mark.parametrize("case", [q for q in QUESTIONS if q.get("source") == LETTER and not q.get("known_failure")],
                          ids=lambda q: q["question"][:40])
 def test_pdf_and_docx_versions_of_a_seed_answer_the_same_with_page_citations(case, letter_formats, request):
-    from tests.fixtures import latin1
+    from benchmarks.made_files import latin1
 
     if case.get("known_failure_formats"):
         request.applymarker(pytest.mark.xfail(reason=case["known_failure_formats"], strict=True))

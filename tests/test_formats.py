@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 import rag
-from rag.chunking import split_paragraphs
-from rag.documents import load_documents
+from benchmarks.made_files import make_docx, make_pdf
 from rag.errors import RagWarning
-from rag.formats.pdf import _page_text
+from rag.ingest.chunking import split_paragraphs
+from rag.ingest.documents import load_documents
+from rag.ingest.formats.pdf import _page_text
 from tests.conftest import write_corpus
-from tests.fixtures import make_docx, make_pdf
 
 LETTER = [
     "Letter to the Council",
@@ -171,12 +171,12 @@ def test_the_lazy_default_loaders_name_the_extensions_of_their_classes():
     import subprocess
     import sys
 
-    from rag.formats import DEFAULT_LOADERS
+    from rag.ingest.formats import DEFAULT_LOADERS
 
     for lazy in DEFAULT_LOADERS:
-        real = getattr(importlib.import_module(f"rag.formats.{lazy._module}"), lazy._name)
+        real = getattr(importlib.import_module(f"rag.ingest.formats.{lazy._module}"), lazy._name)
         assert lazy.extensions == real.extensions, lazy
     # Answering from an index never imports the format libraries.
-    code = ("import sys, rag.pipeline, rag.documents; "
+    code = ("import sys, rag.api, rag.ingest.documents; "
             "print(sorted(m for m in ('pypdf', 'docx', 'bs4', 'markdown_it') if m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import rag
-from rag.building import build_index
 from rag.errors import CorruptIndexError, IndexNotFoundError, StaleIndexError
-from rag.manifest import read_manifest
-from rag.storage import load_index, save_index
+from rag.index.build import build_index
+from rag.index.manifest import read_manifest
+from rag.index.storage import load_index, save_index
 from tests.conftest import HashingEmbedder
 
 
@@ -127,9 +127,9 @@ def test_a_manifest_cannot_point_outside_the_index_or_be_malformed(corpus, tmp_p
 
 def test_one_flipped_byte_anywhere_in_the_data_is_caught_and_rag_index_repairs_it(corpus, tmp_path, embedder,
                                                                                  monkeypatch, capsys):
-    from rag import cli, pipeline
+    from rag import api, cli
 
-    monkeypatch.setattr(pipeline, "_embedder_for", lambda model, default: embedder)
+    monkeypatch.setattr(api, "_embedder_for", lambda model, default: embedder)
     out = tmp_path / "index"
     rag.build(corpus, out, model=embedder, reader=False)
     expected = rag.load(out, model=embedder, reader=False).ask("How many countries does the Danube flow through?")
@@ -147,7 +147,7 @@ def test_one_flipped_byte_anywhere_in_the_data_is_caught_and_rag_index_repairs_i
 
 
 def test_a_reader_during_a_rewrite_loads_the_new_index_whole(corpus, tmp_path, embedder, monkeypatch):
-    from rag import storage as index_module
+    from rag.index import storage as index_module
 
     out = tmp_path / "index"
     rag.build(corpus, out, model=embedder, reader=False)
@@ -266,9 +266,9 @@ def test_incremental_reindex_embeds_only_new_and_changed_documents(corpus, tmp_p
 
 
 def test_index_command_prints_what_changed(corpus, tmp_path, embedder, monkeypatch, capsys):
-    from rag import cli, pipeline
+    from rag import api, cli
 
-    monkeypatch.setattr(pipeline, "_embedder_for", lambda model, default: embedder)
+    monkeypatch.setattr(api, "_embedder_for", lambda model, default: embedder)
     out = tmp_path / "index"
     assert cli.main(["index", str(corpus), "--out", str(out), "--quiet"]) == 0
     (corpus / "new.txt").write_text("Penguins live in the southern hemisphere and cannot fly.\n")
@@ -297,11 +297,11 @@ def test_approximate_store_is_recorded_and_loads(corpus, tmp_path, embedder):
 
 
 def test_the_bundled_index_is_only_ever_built_from_the_bundled_corpus(corpus, tmp_path, embedder, monkeypatch):
-    from rag import bundled
+    from rag import api
 
     out = tmp_path / "embeddings"
-    monkeypatch.setattr(bundled, "DEFAULT_INDEX", out)
-    monkeypatch.setattr(bundled, "DEFAULT_CORPUS", corpus)
+    monkeypatch.setattr(api, "DEFAULT_INDEX", out)
+    monkeypatch.setattr(api, "DEFAULT_CORPUS", corpus)
     rag.build(corpus, out, model=embedder, reader=False)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -310,17 +310,17 @@ def test_the_bundled_index_is_only_ever_built_from_the_bundled_corpus(corpus, tm
     (out / "manifest.json").write_text(json.dumps({**manifest, "corpus": str(elsewhere)}))
     with pytest.warns(rag.RagWarning, match=rf"the bundled index at {out} names another corpus .*elsewhere.; "
                                             rf"rebuilding it from {corpus}"):
-        qa = bundled.load_bundled(model=embedder, reader=False)
+        qa = api.load_bundled(model=embedder, reader=False)
     assert {p.source for p in qa.index.passages} == {"cats.txt", "rivers.md", "volcano.txt"}
 
 
 def test_an_installation_without_the_bundled_example_says_what_to_do(tmp_path, monkeypatch):
-    from rag import bundled, cli
+    from rag import api, cli
 
-    monkeypatch.setattr(bundled, "DEFAULT_INDEX", tmp_path / "site-packages" / "embeddings")
-    monkeypatch.setattr(bundled, "DEFAULT_CORPUS", tmp_path / "site-packages" / "seeds")
+    monkeypatch.setattr(api, "DEFAULT_INDEX", tmp_path / "site-packages" / "embeddings")
+    monkeypatch.setattr(api, "DEFAULT_CORPUS", tmp_path / "site-packages" / "seeds")
     with pytest.raises(IndexNotFoundError) as error:
-        bundled.load_bundled()
+        api.load_bundled()
     assert str(error.value) == (
         "no index given, and this installation has no bundled example (seeds/ and embeddings/ come with the source "
         f"repository, not with the package; looked in {tmp_path / 'site-packages' / 'embeddings'}). Index your "

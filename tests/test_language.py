@@ -8,10 +8,10 @@ import pytest
 
 import rag
 from rag import cli
-from rag.cleaning import BODY, BOILERPLATE, classify
-from rag.language import language
-from rag.lexical import BM25Index
-from rag.manifest import read_manifest
+from rag.index.lexical import BM25Index
+from rag.index.manifest import read_manifest
+from rag.ingest.cleaning import BODY, BOILERPLATE, classify
+from rag.ingest.language import language
 from tests.conftest import write_corpus
 
 FRENCH = {
@@ -44,10 +44,10 @@ def test_french_corpus_indexes_and_answers(tmp_path, embedder):
 
 
 def test_german_corpus_indexes_and_answers_from_the_cli(tmp_path, embedder, monkeypatch, capsys):
-    from rag import pipeline
+    from rag import api
 
     corpus = write_corpus(tmp_path / "docs", GERMAN)
-    monkeypatch.setattr(pipeline, "load_embedder", lambda name: embedder)
+    monkeypatch.setattr(api, "load_embedder", lambda name: embedder)
     assert cli.main(["index", str(corpus), "--out", str(tmp_path / "index"), "--quiet", "--language", "de"]) == 0
     assert "(faiss:flat, German)" in capsys.readouterr().out
     qa = rag.load(tmp_path / "index", model=embedder, reader=False)

@@ -4,9 +4,8 @@ from pathlib import Path
 import pytest
 
 import rag
-from rag import cli
-from rag.building import subset
-from rag.evaluate import (
+from rag.eval.report import report_table
+from rag.eval.squad import (
     contains_answer,
     evaluate,
     gold_passages,
@@ -19,6 +18,7 @@ from rag.evaluate import (
     threshold_declining,
     write_rows,
 )
+from rag.index.build import subset
 from tests.conftest import write_corpus
 
 
@@ -121,7 +121,7 @@ def test_evaluate_reports_every_number_on_a_tiny_squad(tmp_path, embedder):
     assert rows[1]["id"] == questions[1].id and rows[1]["split"] == "tune"
     assert sum(r["correct_if_answered"] for r in rows[:12]) / 12 == everything["answer_accuracy_never_declining"]
     assert not list((tmp_path / "out").glob("*.tmp"))
-    table = cli._eval_table(report)
+    table = report_table(report)
     assert "SQuAD-open: 12 questions against 12 passages" in table
     assert "held-out-article questions declined" in table and "all hybrid" in table
     png = plot(report, tmp_path / "recall.png")

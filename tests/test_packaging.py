@@ -51,7 +51,7 @@ def test_cli_version(capsys):
 
 
 def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch, tmp_path):
-    from rag import evaluate
+    from rag.eval import squad as evaluate
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # what an install without the extra looks like
     with pytest.raises(rag.RagError, match=r"plots need matplotlib: pip install 'rag-quotes\[plots\]'"):
@@ -64,7 +64,7 @@ def test_the_space_front_matter_names_and_preloads_the_model_the_index_uses():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     front = text.split("---\n")[1]
     model = json.loads((ROOT / "embeddings" / "manifest.json").read_text(encoding="utf-8"))["model"]
-    reader = json.loads((ROOT / "rag" / "models" / "reader" / "config.json").read_text(encoding="utf-8"))
+    reader = json.loads((ROOT / "rag" / "reader" / "weights" / "config.json").read_text(encoding="utf-8"))
     assert f"models:\n  - {model}\n" in front and f"preload_from_hub:\n  - {model}\n" in front
     assert reader["base_model"] == model  # the reader's base comes from the same preloaded model
     assert "app_file: app.py" in front

@@ -1,8 +1,8 @@
 import pytest
 
 import rag
-from rag.pipeline import clean_question
-from rag.retrieval import dense_scores, retrieve
+from rag.answering.qa import clean_question
+from rag.answering.retrieval import dense_scores, retrieve
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag import cleaning
-from rag.chunking import ChunkSettings, chunk_document, split_paragraphs, split_sentences, windows
-from rag.documents import Document
+from rag.ingest import cleaning
+from rag.ingest.chunking import ChunkSettings, chunk_document, split_paragraphs, split_sentences, windows
+from rag.ingest.documents import Document
 
 WORD = st.text(alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZéüß0123456789"),
                min_size=1, max_size=12)

@@ -13,9 +13,13 @@ from conftest import TINY
 
 import rag
 from rag import reader as rd
+from rag.answering.retrieval import retrieve
 from rag.errors import ModelLoadError
-from rag.evaluate import fit_calibration, reliability, short_answer_scores
-from rag.retrieval import retrieve
+from rag.eval.squad import fit_calibration, reliability, short_answer_scores
+from rag.reader.config import CONFIG, FROZEN, WEIGHTS
+from rag.reader.files import load_trainable, save, write_calibration
+from rag.reader.network import embeddings_digest, keep_layers, new_model
+from rag.reader.rows import TOKEN_BUCKET, batch_arrays, pad_to_buckets, sentence_members
 
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
@@ -43,10 +47,10 @@ def tiny_reader_dir(tiny_base, tmp_path_factory):
     import torch
 
     torch.manual_seed(1)
-    model = rd.new_model(str(tiny_base))
+    model = new_model(str(tiny_base))
     config = rd.ReaderConfig(base_model=str(tiny_base), max_length=48, question_tokens=12,
-                             word_embeddings_sha256=rd.embeddings_digest(model))
-    folder = rd.save(model, config, tmp_path_factory.mktemp("reader"))
+                             word_embeddings_sha256=embeddings_digest(model))
+    folder = save(model, config, tmp_path_factory.mktemp("reader"))
     return folder
 
 
@@ -99,8 +103,8 @@ def test_saved_weights_leave_out_the_base_word_embeddings_and_load_back_exactly(
     import torch
     from safetensors.torch import load_file
 
-    stored = load_file(str(tiny_reader_dir / rd.WEIGHTS))
-    assert rd.FROZEN not in stored and all(t.dtype == torch.float16 for t in stored.values())
+    stored = load_file(str(tiny_reader_dir / WEIGHTS))
+    assert FROZEN not in stored and all(t.dtype == torch.float16 for t in stored.values())
     fp32 = rd.Reader.load(tiny_reader_dir, quantize=False, bf16=False)
     int8 = rd.Reader.load(tiny_reader_dir, quantize=True)
     question = "Where does the Rhine rise?"
@@ -112,21 +116,21 @@ def test_saved_weights_leave_out_the_base_word_embeddings_and_load_back_exactly(
 def test_a_reader_with_fewer_layers_saves_and_loads_back_with_them(tiny_base, tmp_path):
     import torch
 
-    assert [len(rd.keep_layers(rd.new_model(str(tiny_base)), n).encoder.encoder.layer) for n in (0, 1, 2, 5)] == \
+    assert [len(keep_layers(new_model(str(tiny_base)), n).encoder.encoder.layer) for n in (0, 1, 2, 5)] == \
         [2, 1, 2, 2]
     torch.manual_seed(2)
-    model = rd.new_model(str(tiny_base), layers=1)
+    model = new_model(str(tiny_base), layers=1)
     config = rd.ReaderConfig(base_model=str(tiny_base), max_length=48, question_tokens=12, layers=1,
-                             word_embeddings_sha256=rd.embeddings_digest(model))
-    folder = rd.save(model, config, tmp_path / "one-layer")
-    again = rd.load_trainable(folder)
+                             word_embeddings_sha256=embeddings_digest(model))
+    folder = save(model, config, tmp_path / "one-layer")
+    again = load_trainable(folder)
     assert len(again.encoder.encoder.layer) == 1 and again.encoder.config.num_hidden_layers == 1
     reads = rd.Reader.load(folder, onnx=False, bf16=False).read("Where does the Rhine rise?", [PASSAGE])
     assert len(reads) == 2 and all(np.isfinite(r.logit) for r in reads)
     # The same weights under a config that keeps every layer do not fit: refused, naming the keys.
-    (folder / rd.CONFIG).write_text(json.dumps({**asdict(config), "layers": 0}), encoding="utf-8")
+    (folder / CONFIG).write_text(json.dumps({**asdict(config), "layers": 0}), encoding="utf-8")
     with pytest.raises(ModelLoadError, match=r"do not fit its model \(missing \['encoder.encoder.layer.1"):
-        rd.load_trainable(folder)
+        load_trainable(folder)
 
 
 def test_a_bfloat16_reader_reads_like_the_fp32_one(tiny_reader_dir):
@@ -144,10 +148,10 @@ def test_a_bfloat16_reader_reads_like_the_fp32_one(tiny_reader_dir):
 def test_padding_to_a_few_shapes_leaves_every_output_unchanged(tiny_reader_dir):
     fp32 = rd.Reader.load(tiny_reader_dir, onnx=False, bf16=False)
     rows = rd.make_rows(fp32.tokenizer, fp32.config, "Where does the Rhine rise?", [PASSAGE] * 5)
-    ids, types, mask, sentence_of = rd.batch_arrays(rows)
-    member = rd.sentence_members(sentence_of)[1]
-    padded = rd._pad_to_buckets(ids, types, mask, member)
-    assert len(rows) == 5 and padded[0].shape == (6, -(-ids.shape[1] // rd.TOKEN_BUCKET) * rd.TOKEN_BUCKET)
+    ids, types, mask, sentence_of = batch_arrays(rows)
+    member = sentence_members(sentence_of)[1]
+    padded = pad_to_buckets(ids, types, mask, member)
+    assert len(rows) == 5 and padded[0].shape == (6, -(-ids.shape[1] // TOKEN_BUCKET) * TOKEN_BUCKET)
     assert padded[2][5].sum() == 1 and padded[3][:, ids.shape[1]:].sum() == 0
     plain, bucketed = fp32._run(ids, types, mask, member), fp32._run(*padded)
     for a, b in zip(plain, bucketed):
@@ -167,7 +171,7 @@ def test_rag_runtime_bf16_asks_for_the_bfloat16_reader(tiny_reader_dir, monkeypa
 
 def test_by_default_the_reader_runs_in_bfloat16_where_the_cpu_has_amx_and_on_onnx_elsewhere(tiny_reader_dir,
                                                                                                monkeypatch):
-    from rag import runtime
+    from rag.encoders import runtime
 
     monkeypatch.delenv("RAG_RUNTIME", raising=False)
     monkeypatch.setattr(runtime, "bf16_matrix_units", lambda: True)
@@ -186,7 +190,7 @@ def test_by_default_the_reader_runs_in_bfloat16_where_the_cpu_has_amx_and_on_onn
 
 
 def test_amx_is_read_from_the_cpu_flags_and_a_missing_file_means_none(tmp_path):
-    from rag import runtime
+    from rag.encoders import runtime
 
     amx, avx = tmp_path / "amx", tmp_path / "avx"
     amx.write_text("processor\t: 0\nflags\t\t: fpu avx512f amx_bf16 amx_tile\n\nprocessor\t: 1\n")
@@ -205,7 +209,7 @@ def test_an_unknown_rag_runtime_is_refused_with_the_choices(tiny_reader_dir, mon
 def test_answering_runs_blas_on_one_thread_and_restores_it_after():
     from threadpoolctl import threadpool_info
 
-    from rag import runtime
+    from rag.encoders import runtime
 
     before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
     with runtime.one_blas_thread():
@@ -254,10 +258,10 @@ def test_weights_that_do_not_fit_are_refused_with_the_keys(tiny_reader_dir, tmp_
 
     broken = tmp_path / "broken"
     broken.mkdir()
-    (broken / rd.CONFIG).write_text((tiny_reader_dir / rd.CONFIG).read_text())
-    tensors = load_file(str(tiny_reader_dir / rd.WEIGHTS))
+    (broken / CONFIG).write_text((tiny_reader_dir / CONFIG).read_text())
+    tensors = load_file(str(tiny_reader_dir / WEIGHTS))
     tensors.pop("span_head.weight")
-    save_file(tensors, str(broken / rd.WEIGHTS))
+    save_file(tensors, str(broken / WEIGHTS))
     with pytest.raises(ModelLoadError, match=r"do not fit its model \(missing \['span_head.weight'\]"):
         rd.Reader.load(broken)
 
@@ -265,9 +269,9 @@ def test_weights_that_do_not_fit_are_refused_with_the_keys(tiny_reader_dir, tmp_
 def test_a_reader_trained_on_other_word_embeddings_is_refused(tiny_reader_dir, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
-    config = json.loads((tiny_reader_dir / rd.CONFIG).read_text())
-    (other / rd.CONFIG).write_text(json.dumps(dict(config, word_embeddings_sha256="0" * 64)))
-    (other / rd.WEIGHTS).write_bytes((tiny_reader_dir / rd.WEIGHTS).read_bytes())
+    config = json.loads((tiny_reader_dir / CONFIG).read_text())
+    (other / CONFIG).write_text(json.dumps(dict(config, word_embeddings_sha256="0" * 64)))
+    (other / WEIGHTS).write_bytes((tiny_reader_dir / WEIGHTS).read_bytes())
     with pytest.raises(ModelLoadError, match="was trained on other word embeddings"):
         rd.Reader.load(other)
 
@@ -275,8 +279,8 @@ def test_a_reader_trained_on_other_word_embeddings_is_refused(tiny_reader_dir, t
 def test_a_damaged_config_is_refused(tiny_reader_dir, tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()
-    (bad / rd.CONFIG).write_text('{"base_model": "x", "colour": 3}')
-    (bad / rd.WEIGHTS).write_bytes(b"")
+    (bad / CONFIG).write_text('{"base_model": "x", "colour": 3}')
+    (bad / WEIGHTS).write_bytes(b"")
     with pytest.raises(ModelLoadError, match="config.json in .* is not valid"):
         rd.Reader.load(bad)
 
@@ -318,14 +322,14 @@ def test_the_tiny_tokenizer_knows_the_corpus_words(tiny_reader):
 
 def _rhine_row(reader):
     """A training row for 'Where does the Rhine rise?' over PASSAGE, with its targets."""
-    from rag.reader_training import Example, _rows_for, _targets
+    from rag.training.examples import Example, rows_for, targets
 
     title, text, spans = PASSAGE
     answer = text.index("Swiss Alps")
     example = Example("Where does the Rhine rise?", ("Swiss Alps",), title, text, spans, (0, 1),
                       (answer, answer + len("Swiss Alps")))
-    row = _rows_for(reader.tokenizer, reader.config, example)
-    return (row, *_targets(row, example))
+    row = rows_for(reader.tokenizer, reader.config, example)
+    return (row, *targets(row, example))
 
 
 def test_training_targets_mark_the_answer_word_pieces(tiny_reader):
@@ -337,9 +341,9 @@ def test_training_targets_mark_the_answer_word_pieces(tiny_reader):
 def test_the_training_loss_in_bf16_autocast_is_fp32_and_close_to_the_fp32_loss(tiny_reader_dir, tiny_reader):
     import torch
 
-    from rag.reader_training import _loss
+    from rag.training.loop import _loss
 
-    model = rd.load_trainable(tiny_reader_dir)
+    model = load_trainable(tiny_reader_dir)
     row, labels, evidence, start, end = _rhine_row(tiny_reader)
     batch = ([row, row], [labels, labels], [evidence, evidence], [start, start], [end, end], [0, 1])
     fp32, _ = _loss(model, batch, "cpu")
@@ -353,9 +357,9 @@ def test_the_training_loss_in_bf16_autocast_is_fp32_and_close_to_the_fp32_loss(t
 
 
 def test_a_residual_evidence_term_enters_only_the_choice_between_sentences(tiny_reader_dir, tiny_reader):
-    from rag.reader_training import _loss
+    from rag.training.loop import _loss
 
-    model = rd.load_trainable(tiny_reader_dir)
+    model = load_trainable(tiny_reader_dir)
     row, labels, evidence, start, end = _rhine_row(tiny_reader)
 
     def parts(added):
@@ -381,7 +385,7 @@ class _WordCountReader:
 def test_mined_negatives_are_the_passage_the_reader_is_most_drawn_to():
     from types import SimpleNamespace
 
-    from rag.reader_training import _confusing
+    from rag.training.examples import _confusing
 
     def passage(id_, text):
         return SimpleNamespace(id=id_, title="t", text=text, sentences=((0, len(text)),))
@@ -393,7 +397,8 @@ def test_mined_negatives_are_the_passage_the_reader_is_most_drawn_to():
 
 def test_mining_negatives_needs_the_reader_training_starts_from():
     from rag.errors import RagError
-    from rag.reader_training import TrainSettings, _miner
+    from rag.training.examples import _miner
+    from rag.training.settings import TrainSettings
 
     assert _miner(TrainSettings()) is None
     with pytest.raises(RagError, match="give --init READER_FOLDER"):
@@ -448,7 +453,7 @@ def test_graphs_unused_for_a_month_leave_the_cache_when_another_is_exported(tiny
     import os
     import time
 
-    from rag import runtime
+    from rag.encoders import runtime
 
     monkeypatch.setenv("RAG_CACHE", str(tmp_path))
     folder = tmp_path / "onnx"
@@ -485,7 +490,7 @@ def test_damaged_weights_are_refused_on_the_onnx_path_too(tiny_reader_dir, tmp_p
     import shutil
 
     folder = shutil.copytree(tiny_reader_dir, tmp_path / "reader")
-    (folder / rd.WEIGHTS).write_bytes(b"not safetensors")
+    (folder / WEIGHTS).write_bytes(b"not safetensors")
     with pytest.raises(ModelLoadError, match=r"cannot load the reader from .*Fix: the bundled reader ships"):
         rd.Reader.load(folder)
 
@@ -555,7 +560,7 @@ def test_a_sentence_that_only_restates_the_question_is_never_the_quote(corpus, e
 
 
 def test_restating_counts_numbers_and_one_letter_symbols_the_stemmed_words_leave_out():
-    from rag.answer import restates
+    from rag.answering.evidence import restates
 
     terms = {"bla": 1.0, "fix": 1.0}
     assert restates("The BLAS fix.", "What does the BLAS fix do?", frozenset({"bla", "fix"}), terms)
@@ -569,8 +574,8 @@ def test_restating_counts_numbers_and_one_letter_symbols_the_stemmed_words_leave
 
 
 def test_pronouns_name_nothing_in_every_language():
-    from rag.answer import names_nothing
-    from rag.language import LANGUAGES
+    from rag.answering.evidence import names_nothing
+    from rag.ingest.language import LANGUAGES
 
     assert names_nothing("I", LANGUAGES["en"].pronouns) and names_nothing(" they, ", LANGUAGES["en"].pronouns)
     assert not names_nothing("one", LANGUAGES["en"].pronouns)  # a number answers "how many"
@@ -608,7 +613,8 @@ def test_the_reader_reads_in_stages_and_stops_once_the_best_so_far_is_enough(cor
 
 def test_reading_stops_when_the_first_passage_leads_what_the_next_one_gets_for_its_retrieval_score(
         corpus, embedder, tiny_reader):
-    from rag.answer import read, reader_evidence, reader_inputs, unread_lead
+    from rag.answering.evidence import reader_evidence, reader_inputs, unread_lead
+    from rag.answering.extraction import read
 
     index = rag.build(corpus, model=embedder, reader=False).index
     question = "Where does the Rhine rise?"
@@ -636,11 +642,12 @@ def test_reading_stops_when_the_first_passage_leads_what_the_next_one_gets_for_i
 def test_the_model_card_lists_every_stage_its_command_and_what_the_last_one_added(tiny_reader_dir, tmp_path):
     import shutil
 
-    from rag.reader_training import TrainSettings, write_card
+    from rag.training.card import write_card
+    from rag.training.settings import TrainSettings
 
     folder = tmp_path / "reader"
     shutil.copytree(tiny_reader_dir, folder)
-    rd.write_calibration(folder, 0.5, -2.5, 0.2)
+    write_calibration(folder, 0.5, -2.5, 0.2)
 
     def scores(accuracy):
         return {"sentence_accuracy": accuracy, "exact_match": 0.4, "f1": 0.6, "questions": 300}
@@ -657,7 +664,7 @@ def test_the_model_card_lists_every_stage_its_command_and_what_the_last_one_adde
     (folder / "training.json").write_text(json.dumps(second), encoding="utf-8")
     card = write_card(folder).read_text(encoding="utf-8")
     assert "1. `rag train-reader`: articles 7-96 of the order" in card
-    assert ("2. `rag train-reader --init rag/models/reader --skip-articles 90 --articles 50 --questions 16000 "
+    assert ("2. `rag train-reader --init PREVIOUS_STAGE --skip-articles 90 --articles 50 --questions 16000 "
             "--lr 4e-05 --head-lr 0.0005 --bf16`: articles 97-146 of the order") in card
     assert "10 minutes on cpu (bf16 autocast), starting from stage 1; validation sentence accuracy 0.810" in card
     assert "minutes on cpu, from the base model" in card
@@ -666,9 +673,9 @@ def test_the_model_card_lists_every_stage_its_command_and_what_the_last_one_adde
 
 
 def test_residual_training_examples_carry_the_evidence_term_inference_adds(corpus, embedder):
-    from rag.answer import reader_evidence
-    from rag.evaluate import Question
-    from rag.reader_training import _example, _with_evidence
+    from rag.answering.evidence import reader_evidence
+    from rag.eval.squad import Question
+    from rag.training.examples import _example, _with_evidence
 
     index = rag.build(corpus, model=embedder, reader=False).index
     question = "Where does the Rhine rise?"

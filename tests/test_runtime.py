@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import runtime
-from rag.embedder import OnnxEmbedder, SentenceTransformerEmbedder, load_embedder, resolve_model
+from rag.encoders import runtime
+from rag.encoders.embedder import OnnxEmbedder, SentenceTransformerEmbedder, load_embedder, resolve_model
 
 TEXTS = ["What sanctions did the UK impose on Xinjiang officials?", "Café naïve — “quoted” 12,000 £ (2019).",
          "", "a " * 300, "Straße Ελληνικά 中文 emoji 🙂 end."]

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import rag
-from rag.manifest import read_manifest
-from rag.storage import load_index
-from rag.stores import StoreOption, create_store, parse_store, window_id
+from rag.index.manifest import read_manifest
+from rag.index.storage import load_index
+from rag.index.stores import StoreOption, create_store, parse_store, window_id
 
 pytest.importorskip("pymilvus")
 QUESTIONS = ["How many countries does the Danube flow through?", "What is a group of cats called?",
@@ -37,7 +37,7 @@ def test_every_store_keeps_vectors_under_ids(tmp_path, option):
 def test_a_few_queries_are_searched_on_one_thread_with_the_same_results_and_the_setting_restored():
     import faiss
 
-    from rag.stores.faiss import SEARCH_ALONE_BELOW, FaissStore
+    from rag.index.stores.faiss import SEARCH_ALONE_BELOW, FaissStore
 
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(500, 8)).astype(np.float32)

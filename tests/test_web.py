@@ -1,4 +1,4 @@
-"""The request-size limit, on a bare Starlette app (the same ASGI middleware rag.app gives Gradio)."""
+"""The request-size limit, on a bare Starlette app (the same ASGI middleware rag.chat.page gives Gradio)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from rag.web import BodyLimit
+from rag.chat.limits import BodyLimit
 
 
 async def echo(request: Request) -> JSONResponse:

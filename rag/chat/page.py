@@ -1,0 +1,295 @@
+"""The chat page over a rag index: `rag serve [--index DIR] [--port N]`, `python app.py` (the same, and
+the Hugging Face Space's entry point).
+
+Thin by design: handlers call the library (`QA.ask`) and `rag.chat.render`; nothing else lives here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import logging
+from html import escape
+from pathlib import Path
+
+import gradio as gr
+from starlette.middleware import Middleware
+
+import rag
+
+from .. import api, config
+from ..config import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, UPLOAD_LIMIT_BYTES
+from ..ingest.documents import read_examples
+from . import feedback
+from .limits import BodyLimit
+from .render import render_answer, render_document, render_problem
+from .uploads import LIMITS, SUFFIXES, TTL_SECONDS, Collection, discard, index_uploads
+
+log = logging.getLogger(__name__)
+BUNDLED, YOURS = "The page's documents", "Your documents"
+
+CSS = """
+.rag-quote {font-size: 1.1em; font-weight: 600;}
+.rag-context {border-left: 3px solid #d0d0d0; padding-left: .6em; color: inherit; font-size: .92em;}
+.rag-context mark {background: #ffe58a; color: #111; padding: 0 .1em;}
+.rag-short {font-weight: 800; text-decoration: underline; text-decoration-thickness: 2px;}
+.rag-source {font-size: .9em; margin-top: .3em;}
+.rag-searched {font-size: .85em; opacity: .75; margin: 0 0 .3em;}
+#rag-open-request, #rag-open-button {display: none;}
+#rag-viewer {border: 1px solid #d0d0d0; border-radius: 8px; padding: .8em; max-height: 75vh; overflow-y: auto;}
+.rag-document .rag-pn {display: inline-block; min-width: 2.2em; color: #888; font-size: .8em;}
+.rag-document mark {background: #ffe58a; color: #111;}
+.rag-page {text-align: center; color: #888; font-size: .8em; border-top: 1px dashed #ccc; margin: .8em 0;}
+.rag-chip {display: inline-block; min-width: 1.4em; text-align: center; border-radius: 1em; background: #eee;
+  color: #333; font-size: .8em; font-weight: 700;}
+.rag-copy {font-size: .85em; text-decoration: underline; cursor: pointer; background: none; border: none; padding: 0;}
+.rag-nearest {border-left: 3px solid #d0d0d0; padding-left: .6em; font-size: .92em;}
+"""
+
+
+def respond(qa: rag.QA, message: str, history: list[dict] | None, turns: list[dict] | None = None,
+            sources: float = 3) -> tuple[list[dict], str, list[dict]]:
+    """Chat handler: append the question and its rendered answer to the chat, and the turn to the
+    conversation (`turns`: what follow-ups are read with). The textbox is cleared after an answer and
+    keeps the question after a problem, so nothing typed is lost."""
+    history, turns = list(history or []), list(turns or [])
+    text = message if isinstance(message, str) else ""
+    history.append({"role": "user", "content": escape(text.strip()) or "(empty message)"})
+    try:
+        answer = qa.ask(text, history=turns)
+    except ValueError as exc:
+        problem = f"Please ask a question in words, up to {MAX_QUESTION_CHARS:,} characters: {exc}."
+        history.append({"role": "assistant", "content": render_problem(problem)})
+        return history, text, turns
+    history.append({"role": "assistant", "content": render_answer(answer, sources=int(sources))})
+    c = answer.citations[0] if answer.citations else None
+    turns.append({"question": answer.question, "searched": answer.searched, "answer": answer.answer,
+                  "short_answer": answer.short_answer, "message": len(history) - 1,
+                  "citation": f"{c.title}, {c.location} ({c.source})" if c else ""})
+    return history, "", turns[-MAX_HISTORY_TURNS:]
+
+
+def undo(history: list[dict] | None, turns: list[dict] | None) -> tuple[list[dict], str, list[dict]]:
+    """Undo handler: take back the last question and its answer; the question returns to the box."""
+    history, turns = list(history or []), list(turns or [])
+    if len(history) < 2:
+        return history, "", turns
+    turns = [t for t in turns if t.get("message", -1) < len(history) - 2]
+    return history[:-2], html.unescape(_text(history[-2].get("content"))), turns
+
+
+def _text(content) -> str:
+    """A chat message's text, whether the page sent it as a string or as a list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or "")
+    if isinstance(content, list):
+        return "".join(_text(part) for part in content)
+    return ""
+
+
+def retry(qa: rag.QA, history: list[dict] | None, turns: list[dict] | None,
+          sources: float = 3) -> tuple[list[dict], str, list[dict]]:
+    """Retry handler: ask the last question again (with the conversation before it)."""
+    history, question, turns = undo(history, turns)
+    return respond(qa, question, history, turns, sources) if question else (history, "", turns)
+
+
+def vote(turns: list[dict] | None, message: int, liked: bool | str, path: str | Path | None = None) -> dict | None:
+    """Feedback handler: write 👍/👎 on the answer at chat position `message` to the feedback log."""
+    turn = next((t for t in turns or [] if t.get("message") == message), None)
+    if turn is None or liked not in (True, False):  # not an answer (a problem message) or a vote taken back
+        return None
+    entry = feedback.record(turn, "up" if liked else "down")
+    feedback.write(config.feedback_log(path), entry)
+    return entry
+
+
+def ask(qa: rag.QA, question: str, history: list | None = None) -> dict:
+    """API handler: the same JSON object as `rag ask --json`; `history` as `QA.ask` takes it."""
+    try:
+        return qa.ask(question, history=history).to_dict()
+    except ValueError as exc:
+        log.warning("rejected an API question: %s", exc)  # one line, not Gradio's two tracebacks
+        raise gr.Error(str(exc), print_exception=False) from None
+
+
+def active(qa: rag.QA, collection: Collection | None, choice: str | None) -> rag.QA:
+    """The QA a question goes to: the visitor's own documents when they chose them, else the page's."""
+    return collection.qa if isinstance(collection, Collection) and choice == YOURS else qa
+
+
+def upload(qa: rag.QA, files: list[str] | None, previous: Collection | None, progress=None):
+    """Upload handler: index the session's files (replacing its earlier ones) and answer from them.
+    Returns the collection, a status message and the choice of documents to answer from."""
+    try:
+        collection = index_uploads(files or [], qa, progress=progress is not None)
+    except ValueError as exc:
+        return previous, render_problem(f"Your files were not indexed: {exc}. {LIMITS}"), gr.Radio()
+    finally:
+        # The page's upload cache keeps no copy: only the browser session's own folder does.
+        for path in files or []:
+            Path(path).unlink(missing_ok=True)
+    discard(previous)
+    titles = "".join(f"<li>{escape(t)}</li>" for t in collection.titles)
+    skipped = "".join(f"<li>{escape(w)}</li>" for w in collection.warnings)
+    status = (f"<p>Indexed {len(collection.titles)} of your documents ({len(collection.qa.index.passages)} "
+              f"passages); answers now come from them.</p><ul>{titles}</ul>"
+              + (f"<p>Not read:</p><ul>{skipped}</ul>" if skipped else ""))
+    return collection, status, gr.Radio(value=YOURS, visible=True)
+
+
+def open_document(qas: list[rag.QA], request: str) -> str:
+    """Viewer handler: the whole cited document, scrolled to the quote. `request` is what the page's
+    script sends for a clicked citation: the JSON list [source, paragraph, start, end] of its link."""
+    try:
+        source, paragraph, start, end = json.loads(request)
+        source, paragraph, start, end = str(source), int(paragraph), int(start), int(end)
+    except (ValueError, TypeError):
+        return render_problem("That link does not name a document.")
+    for qa in qas:
+        passages = qa.document(source)
+        if passages:
+            return render_document(qa.titles.get(source, source), source, passages, paragraph=paragraph,
+                                   start=start, end=end)
+    return render_problem(f"{source} is not in this index.")
+
+
+# The page's script: Copy puts the plain-text citation on the clipboard; a citation link asks the server
+# for its document (through a hidden textbox and button) and then scrolls the viewer to the quote.
+SCRIPT = """
+() => {
+  document.addEventListener("click", (event) => {
+    const copy = event.target.closest(".rag-copy");
+    if (copy) {
+      event.preventDefault();
+      navigator.clipboard.writeText(copy.title).then(() => { copy.textContent = "Copied"; });
+      return;
+    }
+    const link = event.target.closest(".rag-open");
+    if (!link) return;
+    event.preventDefault();
+    const box = document.querySelector("#rag-open-request textarea");
+    box.value = decodeURIComponent(link.getAttribute("href").replace("#rag-open=", ""));
+    box.dispatchEvent(new Event("input", {bubbles: true}));
+    setTimeout(() => document.querySelector("#rag-open-button").click(), 50);
+  });
+}
+"""
+SCROLL_TO_QUOTE = """() => { setTimeout(() => { const here = document.getElementById("rag-here");
+  if (here) here.scrollIntoView({block: "center"}); else window.scrollTo(0, 0); }, 100); }"""
+
+
+def examples_for(qa: rag.QA) -> list[str]:
+    if qa.index.path is not None:
+        listed = read_examples(qa.index.manifest.corpus_folder(qa.index.path))
+        if listed:
+            return listed[:5]
+    return [f"What does “{title}” say?" for title in list(qa.titles.values())[:3]]
+
+
+def header(qa: rag.QA) -> str:
+    titles = "".join(f"<li>{escape(t)}</li>" for t in qa.titles.values())
+    return (f"<h1>Ask the documents</h1><p>Every answer is a verbatim quote with its source. "
+            f"Corpus: {len(qa.titles)} documents</p><details><summary>Documents loaded</summary>"
+            f"<ul>{titles}</ul></details>")
+
+
+def build_demo(qa: rag.QA, *, feedback_log: str | None = None) -> gr.Blocks:
+    with gr.Blocks(title="rag: answers quoted from the documents") as demo:
+        gr.HTML(header(qa))
+        # A cited document, opened from a citation's link, above the chat.
+        with gr.Column(visible=False, elem_id="rag-viewer") as viewer:
+            back = gr.Button("← Back to the chat", size="sm")
+            document = gr.HTML()
+        # The example questions sit in the empty chat (on a phone too) and are asked on click.
+        # The label is for screen readers: shown, it floats over the answers as they scroll.
+        chat = gr.Chatbot(label="Answers", show_label=False, height="65vh", min_height=320, sanitize_html=True,
+                          buttons=[], feedback_options=("Like", "Dislike"),
+                          examples=[{"text": question} for question in examples_for(qa)],
+                          placeholder="<p><b>Ask about the documents.</b> Every answer is a quote with its source; "
+                                      "follow-up questions are read with the conversation.</p>")
+        with gr.Row():
+            box = gr.Textbox(placeholder="Ask a question about the documents", show_label=False, scale=8,
+                             max_lines=4, autofocus=True)
+            send = gr.Button("Ask", variant="primary", scale=1)
+        with gr.Accordion("Your documents", open=False):
+            gr.Markdown(LIMITS)
+            files = gr.File(file_count="multiple", file_types=sorted(SUFFIXES), label="Upload documents to ask about")
+            choice = gr.Radio([BUNDLED, YOURS], value=BUNDLED, label="Answer from", visible=False)
+            status = gr.HTML()
+        with gr.Accordion("Options", open=False):
+            sources = gr.Slider(1, 5, value=3, step=1, label="Sources shown")
+        # This browser session's uploads: private to it, deleted when it ends or after TTL_SECONDS.
+        mine = gr.State(None, time_to_live=TTL_SECONDS, delete_callback=discard)
+
+        def on_upload(f, previous, progress=gr.Progress(track_tqdm=True)):
+            return upload(qa, f, previous, progress)
+
+        files.upload(on_upload, [files, mine], [mine, status, choice], api_visibility="private").then(
+            lambda: None, None, [files], api_visibility="private")
+        request = gr.Textbox(elem_id="rag-open-request", show_label=False, container=False)
+        open_button = gr.Button("open", elem_id="rag-open-button")
+        open_button.click(lambda r, c: (open_document([active(qa, c, YOURS), qa], r), gr.Column(visible=True)),
+                          [request, mine], [document, viewer],
+                          api_visibility="private").then(None, js=SCROLL_TO_QUOTE)
+        back.click(lambda: gr.Column(visible=False), None, [viewer], api_visibility="private")
+        turns = gr.State([])  # this browser session's conversation, for follow-up questions
+        for trigger in (box.submit, send.click):
+            trigger(lambda m, h, t, s, c, src: respond(active(qa, c, src), m, h, t, s),
+                    [box, chat, turns, sources, mine, choice], [chat, box, turns], api_visibility="private")
+
+        def on_example(h: list[dict], t: list[dict], s: float, c, src: str, data: gr.SelectData):
+            return respond(active(qa, c, src), data.value["text"], h, t, s)
+
+        chat.example_select(on_example, [chat, turns, sources, mine, choice], [chat, box, turns],
+                            api_visibility="private")
+
+        chat.undo(undo, [chat, turns], [chat, box, turns], api_visibility="private")
+        chat.retry(lambda h, t, s, c, src: retry(active(qa, c, src), h, t, s), [chat, turns, sources, mine, choice],
+                   [chat, box, turns], api_visibility="private")
+
+        def on_like(t: list[dict], data: gr.LikeData) -> None:
+            vote(t, data.index if isinstance(data.index, int) else data.index[0], data.liked, feedback_log)
+
+        chat.like(on_like, [turns], None, api_visibility="private")
+
+        def ask_api(question: str, history: list | None = None) -> dict:
+            """Answer a question: the JSON object of `rag ask --json`. `history`: the earlier turns, oldest
+            first, as questions or {"question", "answer"} objects (a follow-up is read with them)."""
+            return ask(qa, question, history)
+
+        gr.api(ask_api, api_name="ask")
+    return demo
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--index", default=config.index_path(),
+                        help="index folder (default: $RAG_INDEX, else the bundled embeddings/ of seeds/)")
+    parser.add_argument("--port", type=int, default=config.port())
+    parser.add_argument("--feedback", default=None, help="feedback log, JSON lines (default: $RAG_FEEDBACK_LOG, "
+                                                         "else rag-feedback.jsonl)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = add_arguments(argparse.ArgumentParser(description="Chat with a rag index in the browser.")).parse_args(argv)
+    serve(args.index, args.port, feedback_log=args.feedback)
+
+
+def serve(index: str | None = None, port: int | None = None, *, feedback_log: str | None = None) -> None:
+    """Load the index (default: $RAG_INDEX, else the bundled one) and serve the chat page on `port`."""
+    qa = api.open_index(index or config.index_path())
+    port = port or config.port()
+    demo = build_demo(qa, feedback_log=feedback_log)
+    # The model is CPU-bound: a few workers use both cores; the queue holds the rest rather than refusing.
+    demo.queue(default_concurrency_limit=4, max_size=None)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    demo.launch(server_port=port, css=CSS, js=SCRIPT, allowed_paths=[], footer_links=["api"],
+                max_file_size=UPLOAD_LIMIT_BYTES, app_kwargs={"middleware": [Middleware(BodyLimit)]})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Every environment variable and limit of rag, in one table.
+
+Limits are read once, when rag is imported; locations and modes that a process may change while it
+runs (the model cache, the uploads folder, the feedback log, the runtime) are read when they are used.
+Nothing else in the package reads the environment; a module that needs a value imports it from here.
+
+| variable | meaning | default |
+|---|---|---|
+| RAG_INDEX | the index the chat page and the CLI answer from | the bundled `embeddings/` |
+| RAG_RUNTIME | auto, onnx, torch or bf16: how the encoders run (`rag.encoders.runtime`) | auto |
+| RAG_CACHE | where the exported ONNX graphs are kept | $XDG_CACHE_HOME/rag, ~/.cache/rag |
+| RAG_MAX_FILE_MB | a document larger than this is skipped; the chat page's per-file upload limit | 25 |
+| RAG_MAX_REQUEST_KB | an HTTP request to the chat page larger than this is refused (uploads excepted) | 64 |
+| RAG_LOCK_TIMEOUT | seconds a second writer of one index folder waits for the first | 900 |
+| RAG_UPLOADS | the folder the chat page copies uploaded files into | the system's temporary folder |
+| RAG_FEEDBACK_LOG | where the chat page's 👍/👎 are appended (JSON lines) | rag-feedback.jsonl |
+| GRADIO_SERVER_PORT | the chat page's port | 7860 |
+| MILVUS_TOKEN | the token for a Milvus server (`--store milvus:http://HOST:19530`) | none |
+| RAY_ADDRESS | a Ray cluster for `rag index --workers N` | a local Ray |
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Questions and conversations.
+MAX_QUESTION_CHARS = 2000
+MAX_HISTORY_TURNS = 8  # a follow-up is rewritten from the last turns only
+
+# Documents.
+MAX_FILE_BYTES = int(float(os.environ.get("RAG_MAX_FILE_MB", "25")) * 2**20)  # larger files are skipped
+MAX_UNPACKED_BYTES = 200 * 2**20  # a .docx whose text part unpacks to more than this is skipped
+
+# Index folders.
+LOCK_TIMEOUT_S = float(os.environ.get("RAG_LOCK_TIMEOUT", "900"))
+
+# The chat page.
+REQUEST_LIMIT_BYTES = int(float(os.environ.get("RAG_MAX_REQUEST_KB", "64")) * 1024)
+UPLOAD_LIMIT_BYTES = MAX_FILE_BYTES
+MAX_UPLOAD_FILES = 10
+MAX_UPLOAD_TOTAL_BYTES = 50 * 2**20
+UPLOAD_TTL_SECONDS = 3600  # an upload collection is deleted an hour after it was made, or with its session
+DEFAULT_PORT = 7860
+DEFAULT_FEEDBACK_LOG = "rag-feedback.jsonl"
+
+
+def index_path() -> str | None:
+    """$RAG_INDEX: the index to answer from when none is named (None: the bundled one)."""
+    return os.environ.get("RAG_INDEX") or None
+
+
+def runtime_setting() -> tuple[str, str]:
+    """($RAG_RUNTIME as given, normalised: stripped, lower case, empty for unset)."""
+    given = os.environ.get("RAG_RUNTIME", "")
+    return given, given.strip().lower()
+
+
+def cache_root() -> Path:
+    """$RAG_CACHE, else $XDG_CACHE_HOME/rag, else ~/.cache/rag."""
+    root = os.environ.get("RAG_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag"
+    return Path(root)
+
+
+def uploads_root() -> str | None:
+    """$RAG_UPLOADS: where uploaded files are copied (None: the system's temporary folder)."""
+    return os.environ.get("RAG_UPLOADS") or None
+
+
+def feedback_log(path: str | Path | None = None) -> Path:
+    """The feedback log: `path` when given, else $RAG_FEEDBACK_LOG, else rag-feedback.jsonl."""
+    return Path(path or os.environ.get("RAG_FEEDBACK_LOG") or DEFAULT_FEEDBACK_LOG)
+
+
+def port() -> int:
+    """$GRADIO_SERVER_PORT, else 7860."""
+    return int(os.environ.get("GRADIO_SERVER_PORT", DEFAULT_PORT))
+
+
+def milvus_token() -> str:
+    return os.environ.get("MILVUS_TOKEN", "")
+
+
+def ray_address() -> str | None:
+    return os.environ.get("RAY_ADDRESS") or None
