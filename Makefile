@@ -25,19 +25,20 @@ ask: setup
 test: setup
 	$(PY) -m pytest
 
-# SQuAD-open evaluation (about 20 minutes on 2 cores, index build included); SQUAD= another path.
-SQUAD ?= ../shared/data/squad-dev-v1.1.json
+# SQuAD-open evaluation (about 20 minutes on 2 cores, index build included): make eval SQUAD=dev-v1.1.json
+SQUAD ?=
 eval: setup
+	@test -n "$(SQUAD)" || { echo "make eval: name the SQuAD v1.1 dev file: make eval SQUAD=PATH/dev-v1.1.json" >&2; exit 2; }
 	$(VENV)/bin/rag eval $(SQUAD) --plot docs/squad-recall.png
 
 bench: setup
 	$(PY) benchmarks/bench_core.py
 
 bench-incremental: setup
-	$(PY) benchmarks/bench_incremental.py --squad $(SQUAD)
+	$(PY) benchmarks/bench_incremental.py $(if $(SQUAD),--squad $(SQUAD))
 
 bench-scale: setup
-	$(PY) benchmarks/bench_scale.py --squad $(SQUAD)
+	$(PY) benchmarks/bench_scale.py $(if $(SQUAD),--squad $(SQUAD))
 
 loadtest: setup
 	$(PY) benchmarks/load_test.py

@@ -1,7 +1,7 @@
 """Incremental re-indexing: adding one document to a 1,000-document index, against embedding
 that one document alone and against re-indexing everything.
 
-    python benchmarks/bench_incremental.py [--squad ../shared/data/squad-dev-v1.1.json] [--rounds 5]
+    python benchmarks/bench_incremental.py [--squad PATH/dev-v1.1.json] [--rounds 5]
 
 The 1,000 documents are made of SQuAD dev paragraphs (two or three per document), written to a
 temporary folder. Each round adds one new document (a paragraph of another article) and runs

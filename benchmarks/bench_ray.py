@@ -1,6 +1,6 @@
 """Distributed embedding: `rag.build(workers=N)` (Ray Data) against the single-process build, in one run.
 
-    python benchmarks/bench_ray.py [--squad ../shared/data/squad-dev-v1.1.json] [--paragraphs 300]
+    python benchmarks/bench_ray.py [--squad PATH/dev-v1.1.json] [--paragraphs 300]
                                    [--workers 2]
 
 The corpus is the first `--paragraphs` SQuAD dev paragraphs, one file per article. Each build starts

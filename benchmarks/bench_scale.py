@@ -1,7 +1,7 @@
 """Scale: index a corpus of 10,000+ paragraphs with bounded memory, and measure what approximate
 (HNSW) vector search costs in recall against exact search.
 
-    python benchmarks/bench_scale.py [--squad ../shared/data/squad-dev-v1.1.json] [--copies 5]
+    python benchmarks/bench_scale.py [--squad PATH/dev-v1.1.json] [--copies 5]
 
 The corpus is SQuAD dev's 2,067 paragraphs written `--copies` times with variations (each copy
 drops a different sentence of every paragraph, and the copies' documents are split differently),

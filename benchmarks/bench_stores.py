@@ -1,6 +1,6 @@
 """The same answers from every store: SQuAD-open through the FAISS store and through Milvus, in one run.
 
-    python benchmarks/bench_stores.py [--squad ../shared/data/squad-dev-v1.1.json] [--limit 2000]
+    python benchmarks/bench_stores.py [--squad PATH/dev-v1.1.json] [--limit 2000]
                                       [--milvus milvus | milvus:http://HOST:19530] [--no-reader]
 
 The FAISS index is the one `rag eval` builds (reused from .rag-eval/); the Milvus index is built from

@@ -1,4 +1,4 @@
-"""Hostile inputs through the real command line, classified as the hardening issue counted them.
+"""Hostile inputs through the real command line, each classified clean, traceback, hang, out of memory or unsafe.
 
     python benchmarks/hostile.py [--out benchmarks/results/hostile.json]
 

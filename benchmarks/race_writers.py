@@ -1,4 +1,4 @@
-"""Two writers, one index: the race the hardening issue found (5 of 40 rounds lost data), re-run.
+"""Two writers, one index: two `rag index` processes started together into one folder, round after round.
 
     python benchmarks/race_writers.py [--rounds 40] [--out benchmarks/results/race-writers.json]
 

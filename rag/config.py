@@ -30,7 +30,9 @@ MAX_HISTORY_TURNS = 8  # a follow-up is rewritten from the last turns only
 
 # Documents.
 MAX_FILE_BYTES = int(float(os.environ.get("RAG_MAX_FILE_MB", "25")) * 2**20)  # larger files are skipped
-MAX_UNPACKED_BYTES = 200 * 2**20  # a .docx whose text part unpacks to more than this is skipped
+# A .docx that unpacks to more than this (its zip entries' declared sizes, which zipfile enforces when
+# reading) is skipped.
+MAX_UNPACKED_BYTES = 200 * 2**20
 
 # Index folders.
 LOCK_TIMEOUT_S = float(os.environ.get("RAG_LOCK_TIMEOUT", "900"))

@@ -663,9 +663,9 @@ def test_the_model_card_lists_every_stage_its_command_and_what_the_last_one_adde
     second["validation_init"] = scores(0.783)
     (folder / "training.json").write_text(json.dumps(second), encoding="utf-8")
     card = write_card(folder).read_text(encoding="utf-8")
-    assert "1. `rag train-reader`: articles 7-96 of the order" in card
-    assert ("2. `rag train-reader --init PREVIOUS_STAGE --skip-articles 90 --articles 50 --questions 16000 "
-            "--lr 4e-05 --head-lr 0.0005 --bf16`: articles 97-146 of the order") in card
+    assert "1. `rag train-reader --squad train-v1.1.json`: articles 7-96 of the order" in card
+    assert ("2. `rag train-reader --squad train-v1.1.json --init PREVIOUS_STAGE --skip-articles 90 --articles 50 "
+            "--questions 16000 --lr 4e-05 --head-lr 0.0005 --bf16`: articles 97-146 of the order") in card
     assert "10 minutes on cpu (bf16 autocast), starting from stage 1; validation sentence accuracy 0.810" in card
     assert "minutes on cpu, from the base model" in card
     assert "| the weights this stage started from (fp32), same questions | 0.783 | 0.400 | 0.600 |" in card

@@ -5,7 +5,8 @@ A passage's fused score is
   + lexical_weight * (its BM25 score / the best BM25 score for this question)
   + sentence_weight * (best cosine of one of its sentences).
 The weights were tuned on half of SQuAD-open (even-numbered articles) and reported on the other
-half; see README "Evaluation". They replaced reciprocal-rank fusion (R@1 0.769 -> 0.829).
+half (docs/evaluation.md); on that split they rank the gold passage first for 0.829 of the questions,
+against 0.769 for reciprocal-rank fusion.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The settings that tune answering, side by side: how passages are retrieved and fused, and how the
 answer sentence is chosen and when to decline. Each default was chosen on SQuAD-open's tuning split
-(even-numbered articles) and reported on the other half; see README "Evaluation"."""
+(even-numbered articles) and reported on the other half; see docs/evaluation.md."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class RetrievalSettings:
 @dataclass(frozen=True)
 class AnswerSettings:
     """How the answer sentence is chosen and when to decline. Weights and threshold were tuned on the
-    even-numbered articles of SQuAD-open (see README "Evaluation")."""
+    even-numbered articles of SQuAD-open (see docs/evaluation.md)."""
 
     passages: int = 3  # top passages whose sentences compete for the answer
     citations: int = 3  # passages cited at most (the answer's first; others only with enough evidence)
@@ -44,22 +44,20 @@ class AnswerSettings:
     reader_threshold: float | None = None  # None: the threshold stored with the reader
     # Added to the reader's logit: these weights times the sentence's cosine with the question, its
     # passage's fused retrieval score, its share of the question's words and that share counting the
-    # sentence before. Chosen on SQuAD-open's tuning split (benchmarks/tune_evidence.py, 4,045 questions):
-    # a conditional logit over the top 5's sentences, fitted on one half of the tune articles, scored
-    # 0.824 on the other half against 0.815 for the former 2 x (1, 1, 1, 1); it gives the passage's score
-    # the most weight (~6.4) and word overlap none once the reader has read the words. Round weights
-    # with the passage's at 4 to 7 score 0.821-0.825 there; on the seeds questions (short passages:
-    # a letter's one-sentence paragraphs) 4 quotes 58 of 68 right, 7 only 56, the former weights 57, so
-    # the passage's weight is 4.
+    # sentence before. Chosen on SQuAD-open's tuning split (experiments/tune_evidence.py, 4,045 questions):
+    # a conditional logit over the top 5's sentences, fitted on one half of the tune articles, gives the
+    # passage's score the most weight (~6.4) and word overlap little once the reader has read the words;
+    # round weights with the passage's at 4 to 7 score 0.821-0.825 on the other half. On the seeds
+    # questions (short passages: a letter's one-sentence paragraphs) 4 quotes 58 of 68 right and 7 only
+    # 56, so the passage's weight is 4 (docs/tuning.md).
     reader_evidence: tuple[float, float, float, float] = (2.0, 4.0, 0.5, 2.0)
     # Read the passages in stages and stop after a stage when its best sentence so far leads by at least
     # the stage's score: its score (the reader's logit plus the evidence term above, before calibration)
     # less what the evidence term gives the best unread passage for its retrieval score. Each pair is
     # (passages read by then, the lead that is enough); None: read all `reader_passages` in one pass.
-    # By default the best-ranked passage alone first, enough at a lead of 5.5, else all the others: on
-    # the tuning split 58% of the questions stop after one passage, accuracy 0.821 against 0.822 reading
-    # all five (benchmarks/tune_evidence.py). With the former evidence term the stop was the score
-    # itself, 8.0 (benchmarks/tune_reader.py). A second stage ((1, 6.0), (3, 3.0) then: passages 2-3,
-    # enough at 3.0, then 4-5) cut the reader's mean by a fifth but lost 7 of the 5,397 tune questions
-    # in the full evaluation, so it is not the default.
+    # The best-ranked passage alone first, enough at a lead of 5.5, else all the others: on the tuning
+    # split 58% of the questions stop after one passage, accuracy 0.821 against 0.822 reading all five
+    # (experiments/tune_evidence.py). A second stage ((1, 6.0), (3, 3.0): passages 2-3, enough at 3.0,
+    # then 4-5) reads a fifth less but answers 7 of the 5,397 tune questions wrongly that this rule gets
+    # right (docs/tuning.md).
     reader_stops: tuple[tuple[int, float], ...] | None = ((1, 5.5),)

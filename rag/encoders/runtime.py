@@ -232,7 +232,7 @@ BF16_PAYS_FROM_QUESTIONS = 60
 def reader_bf16(questions: int | None = None) -> bool:
     """Whether the reader should run in bfloat16 on torch: RAG_RUNTIME=bf16, or by default (auto) on a
     CPU with bf16 matrix units, where it was measured 1.5x faster than fp32 ONNX Runtime at the same
-    accuracy (README, "The reader"). `questions`: how many the process will answer, where that is known
+    accuracy (docs/reader.md). `questions`: how many the process will answer, where that is known
     (a one-shot `rag ask`); under BF16_PAYS_FROM_QUESTIONS, auto keeps ONNX Runtime's fast start."""
     chosen = mode()
     if chosen == "auto" and questions is not None and questions < BF16_PAYS_FROM_QUESTIONS:

@@ -25,9 +25,10 @@ def _stages(record: dict) -> str:
     lines = []
     for n, r in enumerate(stages, start=1):
         s = r["settings"]
-        command = "rag train-reader" + (f" --init PREVIOUS_STAGE --skip-articles {s['skip_articles']} --articles "
-                                        f"{s['articles']} --questions {s['questions']} --lr {s['lr']} --head-lr "
-                                        f"{s['head_lr']}" if s.get("init") else "")
+        command = "rag train-reader --squad train-v1.1.json"
+        if s.get("init"):
+            command += (f" --init PREVIOUS_STAGE --skip-articles {s['skip_articles']} --articles {s['articles']} "
+                        f"--questions {s['questions']} --lr {s['lr']} --head-lr {s['head_lr']}")
         command += " --bf16" if s.get("bf16") else ""
         command += " --negatives reader" if s.get("negatives") == "reader" else ""
         command += f" --layers {s['layers']}" if s.get("layers") else ""

@@ -72,7 +72,7 @@ def build_examples(settings: TrainSettings, log) -> tuple[list[list[Example]], l
     # One seeded order of all articles (its prefix does not depend on how many are taken): the first
     # VALIDATION_ARTICLES validate, the next skip_articles were trained on before, then this run's.
     order = random.Random(settings.seed).sample(sources, len(sources))
-    rng.sample(sources, VALIDATION_ARTICLES + settings.articles)  # the same later draws as before this option
+    rng.sample(sources, VALIDATION_ARTICLES + settings.articles)  # later draws (the question shuffle) follow the recipe
     first = VALIDATION_ARTICLES + settings.skip_articles
     chosen = order[:VALIDATION_ARTICLES] + order[first:first + settings.articles]
     validation_sources = set(chosen[:VALIDATION_ARTICLES])

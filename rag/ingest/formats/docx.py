@@ -11,10 +11,8 @@ from docx.opc.exceptions import PackageNotFoundError
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
+from ...config import MAX_UNPACKED_BYTES
 from .base import Extracted, UnreadableFile
-
-# What a .docx may unpack to (zip entries' declared sizes, which zipfile enforces when reading).
-MAX_UNPACKED_BYTES = 200 * 2**20
 
 
 def _is_heading(paragraph: Paragraph) -> bool:
