@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .answering.settings import AnswerSettings
+from .arguments import PORT, positive, read_bounded, whole
+from .config import MAX_QUESTIONS_FILE_BYTES
 from .errors import RagError
 from .ingest.cleaning import printable
 
@@ -52,10 +54,7 @@ def _format(answer: Answer) -> str:
 def _read_questions(args: argparse.Namespace) -> list[str]:
     questions = list(args.questions)
     if args.file:
-        try:
-            text = Path(args.file).read_text(encoding="utf-8") if args.file != "-" else sys.stdin.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read questions from {args.file!r}: {exc}") from exc
+        text = read_bounded(args.file, MAX_QUESTIONS_FILE_BYTES, "questions")
         questions += [line.strip() for line in text.splitlines() if line.strip()]
     if not questions:
         raise ValueError("no question given: rag ask \"QUESTION\" or rag ask --file questions.txt")
@@ -154,9 +153,11 @@ def _eval(args: argparse.Namespace) -> int:
 
     workdir = Path(args.index) if args.index else Path(".rag-eval") / Path(args.file).stem
     try:
+        if not Path(args.file).is_file():
+            raise ValueError("it is not a regular file")
         every = squad.load_squad(args.file, workdir / "corpus")
         questions = squad.sample(every, args.limit)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError, MemoryError) as exc:
         print(f"rag eval: cannot read SQuAD questions from {args.file!r}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     index_dir = workdir / "index"
@@ -186,8 +187,8 @@ def _eval(args: argparse.Namespace) -> int:
             from .training.card import write_card
 
             write_card(written)
-        print(f"calibrated reader written to {written}: scale {c['scale']:.4f}, bias {c['bias']:.4f}, "
-              f"threshold {c['threshold']:.4f} (use it with --reader {written})", file=sys.stderr)
+        print(f"calibrated reader written to {written}: scale {c['scale']:.4f}, bias {c['bias']:.4f}, threshold "
+              f"{c['threshold']:.4f} (load it with rag.load(INDEX, reader={str(written)!r}))", file=sys.stderr)
     if args.rows:
         squad.write_rows(report, args.rows)
     if args.json:
@@ -239,7 +240,7 @@ def parser() -> argparse.ArgumentParser:
                           "faiss:flat, faiss:hnsw, milvus (a Milvus Lite file in the index folder), "
                           "milvus:http://HOST:19530 (a Milvus server; token from $MILVUS_TOKEN)")
     idx.add_argument("--language", default="en", help="the documents' language: en (default), fr, de")
-    idx.add_argument("--workers", type=int, default=0, metavar="N",
+    idx.add_argument("--workers", type=whole(0), default=0, metavar="N",
                      help="embed with N Ray workers (pip install 'rag-quotes[ray]'; RAY_ADDRESS for a cluster)")
     idx.set_defaults(run=_index)
     ask = sub.add_parser("ask", help="ask one or more questions")
@@ -262,13 +263,13 @@ def parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="evaluate on a SQuAD-format file (all paragraphs form one corpus)")
     ev.add_argument("file", help="a SQuAD v1.1 JSON file, e.g. dev-v1.1.json")
     ev.add_argument("--index", default=None, help="working folder for the corpus and index (reused)")
-    ev.add_argument("--limit", type=int, default=None, help="a fixed, seeded sample of N questions")
+    ev.add_argument("--limit", type=whole(1), default=None, help="a fixed, seeded sample of N questions")
     ev.add_argument("--model", default=None)
     ev.add_argument("--json", action="store_true", help="one JSON object with every number")
     ev.add_argument("--plot", metavar="PNG", help="write a plot of recall@k for each retrieval mode")
     ev.add_argument("--reader", action=argparse.BooleanOptionalAction, default=True,
                     help="evaluate with the trained reader (default); --no-reader: by evidence alone")
-    ev.add_argument("--follow-ups", dest="follow_ups", type=int, default=200, metavar="N",
+    ev.add_argument("--follow-ups", dest="follow_ups", type=whole(0), default=200, metavar="N",
                     help="also score N two-turn conversations made from the file (0: none; default 200)")
     ev.add_argument("--rows", metavar="JSONL", help="also write each question's score and outcome, one JSON line each")
     ev.add_argument("--calibrate", nargs="?", const=True, default=None, metavar="READER_DIR",
@@ -277,7 +278,7 @@ def parser() -> argparse.ArgumentParser:
     ev.set_defaults(run=_eval)
     sv = sub.add_parser("serve", help="the chat page in the browser (Gradio; http://127.0.0.1:7860)")
     sv.add_argument("--index", default=None, help="index folder (default: $RAG_INDEX, else the bundled embeddings/)")
-    sv.add_argument("--port", type=int, default=None, help="port (default: $GRADIO_SERVER_PORT, else 7860)")
+    sv.add_argument("--port", type=PORT, default=None, help="port (default: $GRADIO_SERVER_PORT, else 7860)")
     sv.add_argument("--feedback", default=None, help="where 👍/👎 are logged, JSON lines (default: "
                                                      "$RAG_FEEDBACK_LOG, else rag-feedback.jsonl)")
     sv.set_defaults(run=_serve)
@@ -285,13 +286,13 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--squad", required=True, help="SQuAD v1.1 training JSON (train-v1.1.json)")
     tr.add_argument("--out", help="reader folder to write (default: .rag-train/reader)")
     tr.add_argument("--work", help="working folder for the sampled corpus, its index and the log")
-    tr.add_argument("--articles", type=int, help="training articles sampled (default 90)")
-    tr.add_argument("--questions", type=int, help="training questions used at most (default 16000)")
-    tr.add_argument("--epochs", type=int)
-    tr.add_argument("--lr", type=float, help="encoder learning rate (default 8e-5)")
-    tr.add_argument("--head-lr", dest="head_lr", type=float, help="heads' learning rate (default 5e-4)")
+    tr.add_argument("--articles", type=whole(1), help="training articles sampled (default 90)")
+    tr.add_argument("--questions", type=whole(1), help="training questions used at most (default 16000)")
+    tr.add_argument("--epochs", type=whole(1))
+    tr.add_argument("--lr", type=positive, help="encoder learning rate (default 8e-5)")
+    tr.add_argument("--head-lr", dest="head_lr", type=positive, help="heads' learning rate (default 5e-4)")
     tr.add_argument("--init", help="a reader folder to continue training from (default: fresh heads on the base)")
-    tr.add_argument("--skip-articles", dest="skip_articles", type=int,
+    tr.add_argument("--skip-articles", dest="skip_articles", type=whole(0),
                     help="sampled training articles to pass over: those the --init reader was trained on")
     tr.add_argument("--negatives", choices=("retriever", "reader"),
                     help="each question's hard negative passage: the retriever's best other one (default) or, "
@@ -299,9 +300,10 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--residual", action="store_const", const=AnswerSettings().reader_evidence, default=None,
                     help="train the choice on the logit plus the shipped evidence term "
                          "(AnswerSettings.reader_evidence), as the answer is chosen")
-    tr.add_argument("--layers", type=int, help="encoder layers to keep, evenly spaced (default: all): a faster reader")
-    tr.add_argument("--validation-questions", dest="validation_questions", type=int)
-    tr.add_argument("--seed", type=int)
+    tr.add_argument("--layers", type=whole(0),
+                    help="encoder layers to keep, evenly spaced (default: all): a faster reader")
+    tr.add_argument("--validation-questions", dest="validation_questions", type=whole(1))
+    tr.add_argument("--seed", type=whole(0))
     tr.add_argument("--device", help="cpu, cuda or auto (default)")
     tr.add_argument("--bf16", action="store_true", default=None,
                     help="forward passes in bfloat16 autocast (faster on GPUs and AMX CPUs; weights stay fp32)")

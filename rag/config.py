@@ -11,6 +11,9 @@ Nothing else in the package reads the environment; a module that needs a value i
 | RAG_CACHE | where the exported ONNX graphs are kept | $XDG_CACHE_HOME/rag, ~/.cache/rag |
 | RAG_MAX_FILE_MB | a document larger than this is skipped; the chat page's per-file upload limit | 25 |
 | RAG_MAX_REQUEST_KB | an HTTP request to the chat page larger than this is refused (uploads excepted) | 64 |
+| RAG_PARSE_MEMORY_MB | the memory a file's reader may use; a file needing more is skipped | 3072 |
+| RAG_PARSE_SECONDS | the time any file may take to read, plus 20 s per MB; a slower one is skipped | 60 |
+| RAG_PARSE_IN_CHILD | 0 reads files in the indexing process itself (no memory cap or time budget) | 1 |
 | RAG_LOCK_TIMEOUT | seconds a second writer of one index folder waits for the first | 900 |
 | RAG_UPLOADS | the folder the chat page copies uploaded files into | the system's temporary folder |
 | RAG_FEEDBACK_LOG | where the chat page's 👍/👎 are appended (JSON lines) | rag-feedback.jsonl |
@@ -27,12 +30,20 @@ from pathlib import Path
 # Questions and conversations.
 MAX_QUESTION_CHARS = 2000
 MAX_HISTORY_TURNS = 8  # a follow-up is rewritten from the last turns only
+MAX_QUESTIONS_FILE_BYTES = 16 * 2**20  # `rag ask --file`: a larger file is refused, not read
 
 # Documents.
 MAX_FILE_BYTES = int(float(os.environ.get("RAG_MAX_FILE_MB", "25")) * 2**20)  # larger files are skipped
 # A .docx that unpacks to more than this (its zip entries' declared sizes, which zipfile enforces when
 # reading) is skipped.
 MAX_UNPACKED_BYTES = 200 * 2**20
+
+# Reading files: each file is read in a child process with a memory cap and a time budget
+# (rag.ingest.sandbox); one that passes either is skipped with the reason.
+PARSE_IN_CHILD = os.environ.get("RAG_PARSE_IN_CHILD", "1") != "0"
+PARSE_MEMORY_BYTES = int(float(os.environ.get("RAG_PARSE_MEMORY_MB", "3072")) * 2**20)
+PARSE_SECONDS = float(os.environ.get("RAG_PARSE_SECONDS", "60"))  # for any file, plus:
+PARSE_SECONDS_PER_MB = 20.0
 
 # Index folders.
 LOCK_TIMEOUT_S = float(os.environ.get("RAG_LOCK_TIMEOUT", "900"))
@@ -77,6 +88,11 @@ def feedback_log(path: str | Path | None = None) -> Path:
 def port() -> int:
     """$GRADIO_SERVER_PORT, else 7860."""
     return int(os.environ.get("GRADIO_SERVER_PORT", DEFAULT_PORT))
+
+
+def python_path() -> str:
+    """$PYTHONPATH, which the file-reading child process inherits (after the folder holding rag)."""
+    return os.environ.get("PYTHONPATH", "")
 
 
 def milvus_token() -> str:

@@ -77,6 +77,8 @@ class Turn:
 def as_turns(history: Iterable | None) -> list[Turn]:
     """The earlier turns, given as questions (str), dicts ({"question": ..., "answer": ..., "searched":
     ...}, or chat messages {"role": "user"|"assistant", "content": ...}), Turns or Answers."""
+    if history is not None and (isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Iterable)):
+        raise ValueError(f"the history must be a list of earlier turns, oldest first, not {type(history).__name__}")
     turns: list[Turn] = []
     for item in history or []:
         if isinstance(item, Turn):

@@ -4,7 +4,29 @@ answer sentence is chosen and when to decline. Each default was chosen on SQuAD-
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields
+
+
+def _check(settings, counts: tuple[str, ...], optional: tuple[str, ...] = (), bounds: tuple[str, ...] = ()) -> None:
+    """ValueError naming the first field that is not a usable value: each count a whole number of at least
+    1 (at least 0 for those in `optional`), every other number finite; a threshold or lead in `bounds`
+    may be infinite (-inf: never decline; inf: never stop reading), never NaN."""
+    name = type(settings).__name__
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if f.name in counts:
+            least = 0 if f.name in optional else 1
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"{name}.{f.name} must be a whole number of at least {least}, not {value!r}")
+        elif (isinstance(value, (int, float)) and not isinstance(value, bool)
+              and (math.isnan(value) or (f.name not in bounds and math.isinf(value)))):
+            raise ValueError(f"{name}.{f.name} must be a finite number, not {value!r}")
+        elif isinstance(value, tuple):
+            flat = [x for item in value for x in (item if isinstance(item, tuple) else (item,))]
+            if any(not isinstance(x, (int, float)) or isinstance(x, bool) or math.isnan(x)
+                   or (f.name not in bounds and math.isinf(x)) for x in flat):
+                raise ValueError(f"{name}.{f.name} must hold finite numbers, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -13,6 +35,9 @@ class RetrievalSettings:
     dense_weight: float = 0.5
     lexical_weight: float = 0.6
     sentence_weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check(self, ("candidates",))
 
 
 @dataclass(frozen=True)
@@ -61,3 +86,11 @@ class AnswerSettings:
     # then 4-5) reads a fifth less but answers 7 of the 5,397 tune questions wrongly that this rule gets
     # right (docs/tuning.md).
     reader_stops: tuple[tuple[int, float], ...] | None = ((1, 5.5),)
+
+    def __post_init__(self) -> None:
+        _check(self, ("passages", "citations", "alternatives", "reader_passages"), optional=("alternatives",),
+               bounds=("threshold", "reader_threshold", "reader_stops"))
+        if self.reader_stops is not None and any(
+                isinstance(upto, bool) or not isinstance(upto, int) or upto < 1 for upto, _ in self.reader_stops):
+            raise ValueError(f"AnswerSettings.reader_stops must be (passages read, lead) pairs with at least 1 "
+                             f"passage, not {self.reader_stops!r}")

@@ -19,6 +19,7 @@ from starlette.middleware import Middleware
 import rag
 
 from .. import api, config
+from ..arguments import PORT
 from ..config import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, UPLOAD_LIMIT_BYTES
 from ..ingest.documents import read_examples
 from . import feedback
@@ -114,6 +115,9 @@ def ask(qa: rag.QA, question: str, history: list | None = None) -> dict:
     except ValueError as exc:
         log.warning("rejected an API question: %s", exc)  # one line, not Gradio's two tracebacks
         raise gr.Error(str(exc), print_exception=False) from None
+    except Exception as exc:  # never a bare {"error": null}: the client is told, the log gets one line
+        log.error("could not answer an API question: %s: %s", type(exc).__name__, exc)
+        raise gr.Error(f"the question could not be answered ({type(exc).__name__})", print_exception=False) from None
 
 
 def active(qa: rag.QA, collection: Collection | None, choice: str | None) -> rag.QA:
@@ -147,7 +151,7 @@ def open_document(qas: list[rag.QA], request: str) -> str:
     try:
         source, paragraph, start, end = json.loads(request)
         source, paragraph, start, end = str(source), int(paragraph), int(start), int(end)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return render_problem("That link does not name a document.")
     for qa in qas:
         passages = qa.document(source)
@@ -268,7 +272,7 @@ def build_demo(qa: rag.QA, *, feedback_log: str | None = None) -> gr.Blocks:
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--index", default=config.index_path(),
                         help="index folder (default: $RAG_INDEX, else the bundled embeddings/ of seeds/)")
-    parser.add_argument("--port", type=int, default=config.port())
+    parser.add_argument("--port", type=PORT, default=config.port())
     parser.add_argument("--feedback", default=None, help="feedback log, JSON lines (default: $RAG_FEEDBACK_LOG, "
                                                          "else rag-feedback.jsonl)")
     return parser

@@ -134,6 +134,9 @@ def read_manifest(path: str | Path) -> Manifest:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CorruptIndexError(f"index {str(path)!r} is corrupt: {MANIFEST} is not valid JSON ({exc}). "
                                 f"Rebuild it with: {rebuild_hint(path)}") from exc
+    except RecursionError:
+        raise CorruptIndexError(f"index {str(path)!r} is corrupt: {MANIFEST} is nested too deeply to be a "
+                                f"manifest. Rebuild it with: {rebuild_hint(path)}") from None
     missing = [key for key in _REQUIRED if not isinstance(raw, dict) or key not in raw]
     if missing:
         raise CorruptIndexError(f"index {str(path)!r} is corrupt: {MANIFEST} lacks {', '.join(missing)}. "

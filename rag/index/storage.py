@@ -190,9 +190,27 @@ def _read_passages(file: Path) -> tuple[Passage, ...]:
     return tuple(passages)
 
 
+def _unsafe_entry(data: Path) -> str | None:
+    """What keeps the data folder from being read safely, or None: it must be a folder inside the index
+    folder (not a link out of it), holding only regular files (no links, FIFOs or devices, which a read
+    would follow elsewhere, block on or never finish)."""
+    try:
+        if data.is_symlink() or not data.is_dir():
+            return f"{data.name} is not a folder inside the index folder"
+        for entry in os.scandir(data):
+            if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
+                return f"{data.name}/{entry.name} is not a regular file (a link, a FIFO or a device)"
+    except OSError:
+        return None  # unreadable: named below by the file that cannot be opened
+    return None
+
+
 def _load_data(path: Path, manifest: Manifest) -> Index:
     data = path / manifest.data
     hint = f"Rebuild it with: {manifest.rebuild_hint(path)}"
+    unsafe = _unsafe_entry(data)
+    if unsafe:
+        raise CorruptIndexError(f"index {str(path)!r} is damaged: {unsafe}. {hint}")
     if manifest.data_sha256 and _digest_or_none(data) not in (manifest.data_sha256, None):
         raise CorruptIndexError(f"index {str(path)!r} is damaged: the files in {data.name} do not match the "
                                 f"checksum in {MANIFEST}. {hint}")

@@ -36,8 +36,10 @@ _QUOTE = re.compile(r"^\s*>\s?")
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 # Terminal escape sequences (CSI "ESC [ ... m", OSC "ESC ] ... BEL", and two-character ones), then any
 # other C0/C1 control character: text from a document must never drive the terminal it is printed on.
-_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
+ESCAPE_SEQUENCE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # half of a UTF-16 pair: no character, and not encodable
 _SPACE = re.compile(r"\s+")
 
 _TERMINAL = re.compile(r"[.!?…][\"'”’»)\]]*$")
@@ -69,8 +71,9 @@ def word_count(text: str) -> int:
 
 def printable(text: str) -> str:
     """`text` without terminal escape sequences, control characters (tabs and newlines become spaces or
-    stay) and zero-width characters: what documents and questions are reduced to before anything else."""
-    text = _ESCAPE.sub("", text)
+    stay) and zero-width characters, with lone surrogates (what a broken client or a non-UTF-8 argument
+    leaves) as U+FFFD: what documents and questions are reduced to before anything else."""
+    text = _SURROGATE.sub("\ufffd", ESCAPE_SEQUENCE.sub("", text))
     text = _CONTROL.sub(" ", text)
     return _INVISIBLE.sub("", text)
 

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from ..config import MAX_FILE_BYTES
 from ..errors import CorpusError, RagWarning
+from . import sandbox
 from .formats import DEFAULT_LOADERS
 from .formats.base import Extracted, UnreadableFile
 
@@ -59,9 +60,15 @@ def read_metadata(folder: Path) -> dict[str, dict]:
     if not path.is_file():
         return {}
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            warnings.warn(f"{path}: ignored, it is over {MAX_FILE_BYTES // 2**20} MB", RagWarning, stacklevel=2)
+            return {}
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         warnings.warn(f"{path}: ignored, not valid JSON ({exc})", RagWarning, stacklevel=2)
+        return {}
+    except RecursionError:
+        warnings.warn(f"{path}: ignored, nested too deeply to be a list of titles", RagWarning, stacklevel=2)
         return {}
     if not isinstance(data, dict):
         warnings.warn(f"{path}: ignored, expected an object mapping file names to {{'title': ...}}",
@@ -75,7 +82,7 @@ def read_examples(folder: str | Path) -> list[str]:
     path = Path(folder) / METADATA_FILE
     try:
         examples = json.loads(path.read_text(encoding="utf-8")).get("_examples", [])
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, RecursionError):
         return []
     return [q for q in examples if isinstance(q, str) and q.strip()] if isinstance(examples, list) else []
 
@@ -190,14 +197,21 @@ def scan(folder: str | Path, loaders: Sequence[Loader] = DEFAULT_LOADERS, *, max
 
 
 def read_document(file: SourceFile, loaders: Sequence[Loader] = DEFAULT_LOADERS) -> Document | None:
-    """The file's text through its format's loader; None (with a RagWarning) when it has none."""
+    """The file's text through its format's loader (the default loaders in a child process with limits,
+    see rag.ingest.sandbox); None, with a RagWarning saying why, when it cannot be read."""
     try:
-        extracted = _loader_for(file.path, loaders).load(file.data, file.source)
+        if loaders is DEFAULT_LOADERS and sandbox.available():
+            extracted = sandbox.extract(file.source, file.data)
+        else:
+            extracted = _loader_for(file.path, loaders).load(file.data, file.source)
     except UnreadableFile as exc:
         warnings.warn(f"{file.source}: skipped, {exc}", RagWarning, stacklevel=2)
         return None
     except RecursionError:
         warnings.warn(f"{file.source}: skipped, its markup is nested too deeply to read", RagWarning, stacklevel=2)
+        return None
+    except sandbox.LoaderFailed as exc:
+        warnings.warn(f"{file.source}: skipped, it could not be read ({exc})", RagWarning, stacklevel=2)
         return None
     except Exception as exc:  # no single file may end the run: whatever a format library raises
         warnings.warn(f"{file.source}: skipped, it could not be read ({type(exc).__name__}: {str(exc)[:200]})",

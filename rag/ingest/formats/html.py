@@ -48,7 +48,7 @@ def _blocks(root: Tag, out: list[str]) -> None:
 
 
 def html_blocks(markup: str) -> list[str]:
-    soup = BeautifulSoup(markup, "html.parser")
+    soup = BeautifulSoup(markup, "lxml")
     title = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
     for tag in soup.find_all(_DROP):
         tag.decompose()

@@ -1,0 +1,150 @@
+"""Reading time per MB of adversarial inputs, per format, from 10 KB to 10 MB: it must stay flat (within 2x).
+
+    python benchmarks/bench_parsers.py [--max-mb 10] [--formats text,markdown,html,json,pdf,docx] [--out FILE.json]
+
+Each (format, shape, size) is read in a fresh process (`python -c`), timing the format's loader alone
+(`metadata.json` through `read_metadata` for json), under the time budget `rag index` gives a file of
+that size (rag.ingest.sandbox.budget_seconds): a case that passes it is reported as over the budget, which
+`rag index` turns into a skipped file with its reason. The ratio is the largest seconds-per-MB over the
+smallest, over the sizes of at least 100 KB (below that, starting the loader dominates).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.ingest.sandbox import budget_seconds  # noqa: E402
+
+SHAPES = {
+    "text": {"prose": "The harbour was fortified after the siege of 1565, and its walls still stand. ",
+             "control characters": "\x01a ", "terminal escapes": "\x1b[31mred\x1b[0m ", "one word": "a"},
+    "markdown": {"prose": "The harbour was fortified after the siege of 1565. ", "unclosed links": "[a](",
+                 "open brackets": "[", "emphasis runs": "*a ", "table rows": "| a | b |\n", "backticks": "`a "},
+    "html": {"prose": "<p>The harbour was fortified after the siege of 1565.</p>", "unclosed tags": "<a ",
+             "nested divs": "<div>", "unclosed paragraphs": "<p>x", "unclosed comments": "<!--",
+             "character references": "&#", "table cells": "<tr><td>x"},
+    "json": {"nested lists": "[", "many titles": None},
+    "pdf": {"pages of prose": None},
+    "docx": {"paragraphs of prose": None},
+}
+SUFFIX = {"text": ".txt", "markdown": ".md", "html": ".html", "pdf": ".pdf", "docx": ".docx"}
+PROSE = "The harbour was fortified after the siege of 1565, and its walls are still standing today."
+
+
+def make(fmt: str, shape: str, size: int) -> bytes:
+    unit = SHAPES[fmt][shape]
+    if fmt == "json":
+        if shape == "nested lists":
+            return ("[" * (size // 2) + "]" * (size // 2)).encode()
+        entries, n = [], 0
+        while n < size:
+            entry = f'"doc{len(entries)}.txt": {{"title": "A title for document {len(entries)}"}}'
+            entries.append(entry)
+            n += len(entry) + 2
+        return ("{" + ", ".join(entries) + "}").encode()
+    if fmt == "pdf":
+        from benchmarks.made_files import make_pdf
+
+        paragraphs = [PROSE] * max(1, size // 60)  # a compressed PDF holds about 60 bytes per sentence
+        return make_pdf(paragraphs)
+    if fmt == "docx":
+        from benchmarks.made_files import make_docx
+
+        return make_docx([("p", PROSE)] * max(1, size // 40))
+    return (unit * max(1, size // len(unit))).encode("utf-8")
+
+
+CHILD = """
+import json, sys, time, warnings
+from pathlib import Path
+warnings.simplefilter("ignore")
+path = Path(sys.argv[1])
+if path.name == "metadata.json":
+    from rag.ingest.documents import read_metadata
+    start = time.perf_counter(); read_metadata(path.parent); took = time.perf_counter() - start
+else:
+    from rag.ingest.formats import DEFAULT_LOADERS
+    from rag.ingest.formats.base import UnreadableFile
+    loader = next(l for l in DEFAULT_LOADERS if path.suffix in l.extensions)
+    data = path.read_bytes()
+    try:  # the format library's import is not the file's cost
+        loader.load(b"warm up", "warm" + path.suffix)
+    except Exception:
+        pass
+    start = time.perf_counter()
+    try:
+        loader.load(data, path.name)
+    except UnreadableFile:
+        pass
+    took = time.perf_counter() - start
+print(json.dumps({"seconds": took}))
+"""
+
+
+def measure(fmt: str, data: bytes, folder: Path) -> float | None:
+    """Seconds the loader took, or None past the budget for this size."""
+    path = folder / ("metadata.json" if fmt == "json" else f"input{SUFFIX[fmt]}")
+    path.write_bytes(data)
+    try:
+        done = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True,
+                              timeout=budget_seconds(len(data)) + 10, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return None
+    if done.returncode != 0:
+        raise SystemExit(f"{fmt}: the loader failed: {done.stderr[-400:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--max-mb", type=float, default=10.0)
+    parser.add_argument("--formats", default=",".join(SHAPES))
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    sizes = [s for s in (10 * 2**10, 100 * 2**10, 2**20, 10 * 2**20) if s <= args.max_mb * 2**20]
+    report = {"measured": time.strftime("%Y-%m-%d"), "cpu": cpu_name(), "python": platform.python_version(),
+              "cases": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in args.formats.split(","):
+            for shape in SHAPES[fmt]:
+                row = {}
+                for size in sizes:
+                    data = make(fmt, shape, size)
+                    took = measure(fmt, data, Path(tmp))
+                    mb = len(data) / 2**20
+                    row[f"{size // 2**10} KB"] = {"bytes": len(data), "seconds": took,
+                                                  "seconds_per_mb": None if took is None else took / mb}
+                per_mb = [c["seconds_per_mb"] for size, c in zip(sizes, row.values()) if size >= 100 * 2**10]
+                over = [k for k, c in row.items() if c["seconds"] is None]
+                ratio = max(per_mb) / max(min(per_mb), 1e-9) if per_mb and None not in per_mb else None
+                report["cases"][f"{fmt}: {shape}"] = {"sizes": row, "ratio": ratio, "over_budget": over}
+                cells = "  ".join(f"{k} {cell(c['seconds'])}" for k, c in row.items())
+                flat = "n/a" if ratio is None else f"{ratio:.2f}"
+                print(f"{fmt + ': ' + shape:34} {cells}  ratio {flat}", flush=True)
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+
+
+def cell(seconds: float | None) -> str:
+    return "over budget" if seconds is None else f"{seconds:.3f} s"
+
+
+def cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+if __name__ == "__main__":
+    main()
