@@ -74,3 +74,25 @@ def embedder() -> HashingEmbedder:
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     return write_corpus(tmp_path / "docs")
+
+
+def reindex(corpus: Path, out: Path, capsys) -> tuple[int, str, str]:
+    """`rag index CORPUS --out OUT` through the CLI: (exit code, stdout, stderr)."""
+    from rag import cli
+
+    capsys.readouterr()
+    code = cli.main(["index", str(corpus), "--out", str(out), "--quiet"])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def indexed(tmp_path, embedder, monkeypatch) -> tuple[Path, Path]:
+    """A tiny corpus with a good index beside it, built through the CLI with the fake embedder."""
+    from rag import api, cli
+
+    monkeypatch.setattr(api, "_embedder_for", lambda model, default: embedder)
+    corpus = write_corpus(tmp_path / "docs")
+    out = tmp_path / "index"
+    assert cli.main(["index", str(corpus), "--out", str(out), "--quiet"]) == 0
+    return corpus, out

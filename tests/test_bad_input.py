@@ -21,27 +21,11 @@ from rag import api, cli
 from rag.errors import CorruptIndexError, StaleIndexError
 from rag.index.storage import load_index
 from tests.conftest import HashingEmbedder, write_corpus
+from tests.conftest import reindex as run
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "How many countries does the Danube flow through?"
 ANSWER = "The Danube flows through ten countries before reaching the Black Sea."
-
-
-@pytest.fixture
-def indexed(tmp_path, embedder, monkeypatch):
-    """A corpus with a good index beside it; `run()` re-indexes through the CLI."""
-    monkeypatch.setattr(api, "_embedder_for", lambda model, default: embedder)
-    corpus = write_corpus(tmp_path / "docs")
-    out = tmp_path / "index"
-    assert cli.main(["index", str(corpus), "--out", str(out), "--quiet"]) == 0
-    return corpus, out
-
-
-def run(corpus: Path, out: Path, capsys) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = cli.main(["index", str(corpus), "--out", str(out), "--quiet"])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def assert_intact(out: Path, embedder) -> None:

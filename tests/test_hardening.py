@@ -10,31 +10,15 @@ import shutil
 import pytest
 
 import rag
-from rag import api, cli, config
+from rag import cli, config
 from rag.answering.settings import AnswerSettings, RetrievalSettings
 from rag.chat.page import ask, open_document
 from rag.ingest import sandbox
 from rag.ingest.formats.text import decode_prose, decode_text
-from tests.conftest import write_corpus
+from tests.conftest import reindex, write_corpus
 
 QUESTION = "How many countries does the Danube flow through?"
 ANSWER = "The Danube flows through ten countries before reaching the Black Sea."
-
-
-@pytest.fixture
-def indexed(tmp_path, embedder, monkeypatch):
-    monkeypatch.setattr(api, "_embedder_for", lambda model, default: embedder)
-    corpus = write_corpus(tmp_path / "docs")
-    out = tmp_path / "index"
-    assert cli.main(["index", str(corpus), "--out", str(out), "--quiet"]) == 0
-    return corpus, out
-
-
-def reindex(corpus, out, capsys) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = cli.main(["index", str(corpus), "--out", str(out), "--quiet"])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 # Files: a time budget and a memory cap per file, in a child process.
