@@ -124,6 +124,8 @@ def _index(args: argparse.Namespace) -> int:
     folder = Path(args.folder) if args.folder else api.DEFAULT_CORPUS
     out = Path(args.out) if args.out else (api.DEFAULT_INDEX if args.folder is None else folder / ".rag-index")
     try:
+        if not folder.is_dir():
+            raise ValueError(f"no folder at {printable(str(folder))!r}: name the folder of documents to index")
         language(args.language)
         parse_store(args.store)
     except ValueError as exc:
@@ -321,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except (OSError, MemoryError, ValueError) as exc:  # the file system, the machine, a library: one line
+        print(f"rag {args.command}: {type(exc).__name__}: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

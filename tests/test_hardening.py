@@ -209,3 +209,21 @@ def test_a_nested_request_to_open_a_document_is_a_problem_message(indexed, embed
     _, out = indexed
     qa = rag.load(out, model=embedder, reader=False)
     assert "That link does not name a document." in open_document([qa], "[" * 100_000 + "]" * 100_000)
+
+
+def test_indexing_a_folder_that_does_not_exist_is_a_usage_error(tmp_path, capsys):
+    assert cli.main(["index", str(tmp_path / "nothere"), "--quiet"]) == 2
+    assert f"rag index: no folder at '{tmp_path / 'nothere'}': name the folder of documents to index" in \
+        capsys.readouterr().err
+
+
+def test_an_unexpected_error_is_one_line_not_a_traceback(monkeypatch, capsys):
+    def fail(args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli, "_ask", fail)
+    parser = cli.parser()
+    monkeypatch.setattr(cli, "parser", lambda: parser)
+    parser._subparsers._group_actions[0].choices["ask"].set_defaults(run=fail)
+    assert cli.main(["ask", "Where?"]) == 1
+    assert capsys.readouterr().err == "rag ask: OSError: [Errno 28] No space left on device\n"
