@@ -108,11 +108,13 @@ def extract(name: str, data: bytes) -> Extracted:
             raise UnreadableFile("its reader could not be started") from None
         body = _read_reply(child, time.monotonic() + budget)
         if body is None:
-            died = child.poll() is not None
+            code = child.poll()
             _stop()
-            if died:
+            if code is not None and code < 0:  # ended by a signal: an allocation that failed in C code
                 raise UnreadableFile(f"reading it needs more than {config.PARSE_MEMORY_BYTES // 2**20} MB of "
                                      "memory (RAG_PARSE_MEMORY_MB)")
+            if code is not None:
+                raise UnreadableFile(f"its reader stopped unexpectedly (exit status {code})")
             raise UnreadableFile(f"reading it took over {budget:.3g} s, the limit for a file of its size "
                                  "(RAG_PARSE_SECONDS)")
     reply = json.loads(body)
