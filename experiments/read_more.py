@@ -23,7 +23,8 @@ import numpy as np
 import rag
 from rag.answering.evidence import reader_evidence, reader_inputs, unread_lead
 from rag.answering.retrieval import retrieve
-from rag.eval.squad import contains_answer, is_held_out, load_squad, sample
+from rag.eval.metrics import contains_answer
+from rag.eval.squad import is_held_out, load_squad, sample
 from rag.index.build import subset
 
 PASSAGES = 10

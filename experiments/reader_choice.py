@@ -31,7 +31,8 @@ import rag
 from rag import reader as rd
 from rag.answering.evidence import reader_evidence, reader_inputs, unread_lead
 from rag.answering.retrieval import retrieve
-from rag.eval.squad import contains_answer, load_squad, sample
+from rag.eval.metrics import contains_answer
+from rag.eval.squad import load_squad, sample
 from rag.reader.config import CONFIG, WEIGHTS
 from rag.reader.rows import batch_arrays, sentence_members
 

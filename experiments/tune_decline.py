@@ -23,7 +23,8 @@ import numpy as np
 import rag
 from rag.answering.evidence import evidence_parts, reader_inputs, restates
 from rag.answering.retrieval import retrieve
-from rag.eval.squad import DECLINED_TARGET, contains_answer, is_held_out, load_squad, sample, threshold_declining
+from rag.eval.metrics import DECLINED_TARGET, contains_answer, threshold_declining
+from rag.eval.squad import is_held_out, load_squad, sample
 from rag.index.build import subset
 
 PASSAGES = 5

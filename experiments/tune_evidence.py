@@ -31,7 +31,8 @@ from scipy.optimize import minimize
 import rag
 from rag.answering.evidence import evidence_parts, reader_inputs, restates
 from rag.answering.retrieval import retrieve
-from rag.eval.squad import contains_answer, load_squad, sample
+from rag.eval.metrics import contains_answer
+from rag.eval.squad import load_squad, sample
 
 PARTS = ("cosine", "passage", "overlap", "in_context")
 FORMER = (2.0, 2.0, 2.0, 2.0)  # reader_evidence_weight 2.0 x the reader-less rank (weights 1, 1, 1, 1)

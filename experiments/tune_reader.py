@@ -23,7 +23,8 @@ import numpy as np
 import rag
 from rag.answering.evidence import reader_evidence, reader_inputs, unread_lead
 from rag.answering.retrieval import retrieve
-from rag.eval.squad import contains_answer, load_squad, sample
+from rag.eval.metrics import contains_answer
+from rag.eval.squad import load_squad, sample
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)  # times the shipped evidence term
 

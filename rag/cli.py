@@ -175,9 +175,11 @@ def _eval(args: argparse.Namespace) -> int:
 
         report["follow_ups"] = score_follow_ups(qa, make_follow_ups(every, qa.titles, limit=args.follow_ups))
     if args.plot:
-        squad.plot(report, args.plot)
+        from .eval.plots import plot, plot_reliability
+
+        plot(report, args.plot)
         if report["calibration"]:
-            squad.plot_reliability(report, Path(args.plot).with_name(Path(args.plot).stem + "-reliability.png"))
+            plot_reliability(report, Path(args.plot).with_name(Path(args.plot).stem + "-reliability.png"))
     if args.calibrate and report["calibration"]:
         from .reader.files import write_calibration
 

@@ -4,20 +4,17 @@ from pathlib import Path
 import pytest
 
 import rag
-from rag.eval.report import report_table
-from rag.eval.squad import (
+from rag.eval.metrics import (
     contains_answer,
-    evaluate,
-    gold_passages,
-    load_squad,
     normalize,
-    plot,
     rank_of,
     recall_and_mrr,
     threshold_answering,
     threshold_declining,
-    write_rows,
 )
+from rag.eval.plots import plot
+from rag.eval.report import report_table
+from rag.eval.squad import evaluate, gold_passages, load_squad, write_rows
 from rag.index.build import subset
 from tests.conftest import write_corpus
 

@@ -51,11 +51,11 @@ def test_cli_version(capsys):
 
 
 def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch, tmp_path):
-    from rag.eval import squad as evaluate
+    from rag.eval import plots
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # what an install without the extra looks like
     with pytest.raises(rag.RagError, match=r"plots need matplotlib: pip install 'rag-quotes\[plots\]'"):
-        evaluate.plot({"ranks": {}}, tmp_path / "p.png")
+        plots.plot({"ranks": {}}, tmp_path / "p.png")
 
 
 def test_the_space_front_matter_names_and_preloads_the_model_the_index_uses():

@@ -15,7 +15,7 @@ import rag
 from rag import reader as rd
 from rag.answering.retrieval import retrieve
 from rag.errors import ModelLoadError
-from rag.eval.squad import fit_calibration, reliability, short_answer_scores
+from rag.eval.metrics import fit_calibration, reliability, short_answer_scores
 from rag.reader.config import CONFIG, FROZEN, WEIGHTS
 from rag.reader.files import load_trainable, save, write_calibration
 from rag.reader.network import embeddings_digest, keep_layers, new_model

@@ -58,7 +58,7 @@ class AnswerSettings:
     # Used to choose only: it raised answer accuracy but blurred the line between answerable and not.
     context_weight: float = 1.0
     # Declined when no competing sentence has this much evidence. Chosen on SQuAD-open's tuning split
-    # (rag.eval.squad.DECLINED_TARGET): the lowest threshold that declines 90% of the questions about
+    # (rag.eval.metrics.DECLINED_TARGET): the lowest threshold that declines 90% of the questions about
     # articles left out of the index; it answers 97% of the in-corpus tuning questions.
     threshold: float = 2.091
     temperature: float = 0.15  # spread of the confidence curve around the threshold

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..answering.conversation import _AUXILIARIES, _QUESTION_WORDS, _content, content_runs
-from .squad import Question, contains_answer
+from .metrics import contains_answer
+from .squad import Question
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .squad import ANSWERED_TARGET, DECLINED_TARGET
+from .metrics import ANSWERED_TARGET, DECLINED_TARGET
 
 
 def report_table(report: dict) -> str:

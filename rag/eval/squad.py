@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import string
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,15 +23,17 @@ from pathlib import Path
 import numpy as np
 
 from ..encoders import runtime
-from ..errors import RagError
-
-KS = (1, 3, 5, 20)
-ANSWERED_TARGET = 0.95  # the share of in-corpus questions the product aims to answer
-# The rule for the shipped threshold: the lowest one that still declines this share of the questions
-# about held-out articles in the tuning split, i.e. answer as much as possible while declining nine in
-# ten questions the documents cannot answer. (The highest threshold that still answers 95% of the
-# in-corpus tuning questions is reported beside it.)
-DECLINED_TARGET = 0.90
+from .metrics import (
+    contains_answer,
+    fit_calibration,
+    rank_of,
+    recall_and_mrr,
+    reliability,
+    share,
+    short_answer_scores,
+    threshold_answering,
+    threshold_declining,
+)
 
 
 @dataclass(frozen=True)
@@ -64,36 +65,6 @@ def article_number(source: str) -> int:
 
 def is_held_out(source: str) -> bool:
     return article_number(source) % 5 == 4
-
-
-def normalize(text: str) -> str:
-    """SQuAD's answer normalization: lower case, no punctuation, no articles, single spaces."""
-    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
-
-
-def contains_answer(returned: str, answers: Sequence[str]) -> bool:
-    returned = f" {normalize(returned)} "
-    return any(f" {normalize(a)} " in returned for a in answers if normalize(a))
-
-
-def rank_of(ranking: Sequence[object], gold: object) -> int | None:
-    """1-based position of `gold` in `ranking`, None when absent."""
-    for i, item in enumerate(ranking, start=1):
-        if item == gold:
-            return i
-    return None
-
-
-def recall_and_mrr(ranks: Sequence[int | None], ks: Sequence[int] = KS) -> dict[str, float]:
-    """recall@k for each k and mean reciprocal rank, from each question's gold rank (None: not found)."""
-    n = len(ranks)
-    if n == 0:
-        raise ValueError("no questions to score: the ranking list is empty")
-    out = {f"recall@{k}": sum(1 for r in ranks if r is not None and r <= k) / n for k in ks}
-    out["mrr"] = sum(1.0 / r for r in ranks if r is not None) / n
-    return out
 
 
 def load_squad(path: str | Path, corpus: str | Path) -> list[Question]:
@@ -142,89 +113,6 @@ def sample(questions: list[Question], limit: int | None, seed: int = 13) -> list
     if limit is None or limit >= len(questions):
         return questions
     return random.Random(seed).sample(questions, limit)
-
-
-def threshold_answering(scores: Sequence[float], answered: float = ANSWERED_TARGET) -> float:
-    """The highest threshold that still answers `answered` of the in-corpus questions with these scores."""
-    if not len(scores):
-        raise ValueError("no in-corpus questions to choose a threshold from")
-    ordered = np.sort(np.asarray(scores, dtype=np.float64))
-    may_decline = int(np.floor(len(ordered) * (1.0 - answered) + 1e-9))
-    return float(ordered[min(may_decline, len(ordered) - 1)])
-
-
-def threshold_declining(scores: Sequence[float], declined: float = DECLINED_TARGET) -> float:
-    """The lowest threshold that declines `declined` of the held-out questions with these scores
-    (a question is declined when its score is below the threshold)."""
-    if not len(scores):
-        raise ValueError("no held-out questions to choose a threshold from")
-    ordered = np.sort(np.asarray(scores, dtype=np.float64))
-    must_decline = int(np.ceil(len(ordered) * declined - 1e-9))
-    if must_decline == 0:
-        return float(ordered[0])
-    return float(np.nextafter(ordered[must_decline - 1], np.inf))
-
-
-def _share(flags: Sequence[bool]) -> float | None:
-    return float(np.mean(flags)) if len(flags) else None
-
-
-def f1_score(prediction: str, truth: str) -> float:
-    """SQuAD's token F1 between a short answer and one gold answer."""
-    p, t = normalize(prediction).split(), normalize(truth).split()
-    common = sum(min(p.count(w), t.count(w)) for w in set(p) & set(t))
-    if not common:
-        return 0.0
-    precision, recall = common / len(p), common / len(t)
-    return 2 * precision * recall / (precision + recall)
-
-
-def short_answer_scores(short: str, answers: Sequence[str]) -> tuple[float, float]:
-    """(exact match, F1) of a short answer against the gold answers, the best over them."""
-    if not short:
-        return 0.0, 0.0
-    return (float(any(normalize(short) == normalize(a) for a in answers)),
-            max(f1_score(short, a) for a in answers))
-
-
-def fit_calibration(logits: Sequence[float], correct: Sequence[bool]) -> tuple[float, float]:
-    """Platt scaling: (scale, bias) so that sigmoid(scale * logit + bias) fits P(correct). Newton's method
-    on standardized logits with step halving (a plain Newton step diverges when the logits are large),
-    and a small ridge so that separable data still gives finite parameters."""
-    x, y = np.asarray(logits, dtype=np.float64), np.asarray(correct, dtype=np.float64)
-    if not len(x) or y.min() == y.max():
-        raise ValueError("calibration needs both correct and wrong answers")
-    mean, std = x.mean(), x.std() or 1.0
-    features = np.stack([(x - mean) / std, np.ones_like(x)], axis=1)
-    ridge = 1e-3 * len(x) ** 0.5
-
-    def loss(w: np.ndarray) -> float:
-        z = features @ w
-        return float(np.sum(np.logaddexp(0, z) - y * z) + 0.5 * ridge * w[0] ** 2)
-
-    w = np.zeros(2)
-    for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-(features @ w)))
-        gradient = features.T @ (p - y) + ridge * np.array([w[0], 0.0])
-        hessian = (features * (p * (1 - p))[:, None]).T @ features + ridge * np.diag([1.0, 1e-9])
-        step = np.linalg.solve(hessian, gradient)
-        t = 1.0
-        while loss(w - t * step) > loss(w) and t > 1e-6:
-            t /= 2
-        w -= t * step
-        if np.abs(t * step).max() < 1e-10:
-            break
-    scale = w[0] / std
-    return float(scale), float(w[1] - scale * mean)
-
-
-def reliability(confidences: Sequence[float], correct: Sequence[bool], bins: int = 10) -> list[dict]:
-    """Per confidence bin: mean confidence, share correct, count (the reliability diagram's points)."""
-    c, y = np.asarray(confidences, dtype=np.float64), np.asarray(correct, dtype=np.float64)
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(c, edges) - 1, 0, bins - 1)
-    return [{"confidence": float(c[which == b].mean()), "correct": float(y[which == b].mean()),
-             "count": int((which == b).sum())} for b in range(bins) if (which == b).any()]
 
 
 def _ask_all(qa, questions: Sequence[Question], desc: str, progress: bool, *, k: int | None) -> list[dict]:
@@ -334,21 +222,21 @@ def evaluate(qa, questions: Sequence[Question], *, k: int = 20, progress: bool =
             "questions": len(mine),
             "retrieval": {mode: recall_and_mrr([r["ranks"][mode] for r in mine])
                           for mode in ("hybrid", "bm25", "dense")},
-            "answer_accuracy": _share([r["correct"] for r in mine]),
-            "exact_match": _share([r["exact_match"] * r["answered"] for r in mine]),
-            "f1": _share([r["f1"] * r["answered"] for r in mine]),
-            "answer_accuracy_never_declining": _share([r["correct_if_answered"] for r in mine]),
-            "answered": _share([r["answered"] for r in mine_in]),
+            "answer_accuracy": share([r["correct"] for r in mine]),
+            "exact_match": share([r["exact_match"] * r["answered"] for r in mine]),
+            "f1": share([r["f1"] * r["answered"] for r in mine]),
+            "answer_accuracy_never_declining": share([r["correct_if_answered"] for r in mine]),
+            "answered": share([r["answered"] for r in mine_in]),
             "held_out_questions": len(mine_out),
-            "held_out_answered": _share([r["answered"] for r in mine_out]),
+            "held_out_answered": share([r["answered"] for r in mine_out]),
         }
         if threshold is not None:
             out["with_chosen_threshold"] = {
-                "answered": _share([r["score"] >= threshold for r in mine_in]),
-                "held_out_answered": _share([r["score"] >= threshold for r in mine_out]),
-                "answer_accuracy": _share([r["correct_if_answered"] and r["score"] >= threshold for r in mine]),
-                "exact_match": _share([r["exact_match"] * (r["score"] >= threshold) for r in mine]),
-                "f1": _share([r["f1"] * (r["score"] >= threshold) for r in mine]),
+                "answered": share([r["score"] >= threshold for r in mine_in]),
+                "held_out_answered": share([r["score"] >= threshold for r in mine_out]),
+                "answer_accuracy": share([r["correct_if_answered"] and r["score"] >= threshold for r in mine]),
+                "exact_match": share([r["exact_match"] * (r["score"] >= threshold) for r in mine]),
+                "f1": share([r["f1"] * (r["score"] >= threshold) for r in mine]),
             }
         return out
 
@@ -389,59 +277,3 @@ def write_rows(report: dict, path: str | Path) -> Path:
     return path
 
 
-def plot(report: dict, path: str | Path, *, max_k: int = 20) -> Path:
-    """A PNG of recall@k (k = 1..max_k) for each retrieval mode."""
-    plt = _pyplot()
-    ks = np.arange(1, max_k + 1)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
-    labels = {"hybrid": "hybrid (rag default)", "bm25": "BM25 only", "dense": "dense only"}
-    for mode, ranks in report["ranks"].items():
-        found = np.array([r if r is not None else max_k + 1 for r in ranks])
-        ax.plot(ks, [(found <= k).mean() for k in ks], marker="o", markersize=3, label=labels.get(mode, mode))
-    ax.set_xlabel("k (passages returned)")
-    ax.set_ylabel("recall@k (gold paragraph in top k)")
-    ax.set_title(f"SQuAD-open, {report['questions']:,} questions, {report['passages']:,} paragraphs")
-    ax.set_xticks([1, 3, 5, 10, 15, 20])
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
-    return _save(fig, path)
-
-
-def plot_reliability(report: dict, path: str | Path) -> Path:
-    """A PNG of the reader's reliability on the report split: stated confidence against share correct."""
-    plt = _pyplot()
-    points = report["calibration"]["reliability_report"]
-    fig, ax = plt.subplots(figsize=(4.8, 4.4), dpi=120)
-    ax.plot([0, 1], [0, 1], color="#999", linestyle="--", label="perfect calibration")
-    ax.plot([p["confidence"] for p in points], [p["correct"] for p in points], marker="o", label="reader")
-    for p in points:
-        ax.annotate(f"{p['count']}", (p["confidence"], p["correct"]), fontsize=6, xytext=(3, -8),
-                    textcoords="offset points")
-    ax.set_xlabel("confidence (calibrated on the tune split)")
-    ax.set_ylabel("share of quotes that answer (report split)")
-    ax.set_title("Reader reliability, SQuAD-open report split")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left")
-    return _save(fig, path)
-
-
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise RagError("plots need matplotlib: pip install 'rag-quotes[plots]' (or leave out --plot)") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: str | Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path

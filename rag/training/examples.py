@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import RagError
-from ..eval.squad import Question, contains_answer, gold_passages, load_squad
+from ..eval.metrics import contains_answer
+from ..eval.squad import Question, gold_passages, load_squad
 from ..reader import Reader, ReaderConfig, Row, make_rows
 from .settings import VALIDATION_ARTICLES, TrainSettings
 

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..eval.squad import Question, contains_answer, short_answer_scores
+from ..eval.metrics import contains_answer, short_answer_scores
+from ..eval.squad import Question
 from ..reader import Reader, ReaderConfig
 from ..reader.files import load_trainable, save
 from ..reader.network import embeddings_digest, keep_layers, new_model
