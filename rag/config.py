@@ -32,6 +32,10 @@ MAX_QUESTION_CHARS = 2000
 MAX_HISTORY_TURNS = 8  # a follow-up is rewritten from the last turns only
 MAX_QUESTIONS_FILE_BYTES = 16 * 2**20  # `rag ask --file`: a larger file is refused, not read
 
+# The reader reads at most this many rows (of 256 word pieces) of one passage: a paragraph of ~1,500 words;
+# the rest of a longer one is not read, so that no passage costs a question more than that.
+MAX_ROWS_PER_PASSAGE = 8
+
 # Documents.
 MAX_FILE_BYTES = int(float(os.environ.get("RAG_MAX_FILE_MB", "25")) * 2**20)  # larger files are skipped
 # A .docx that unpacks to more than this (its zip entries' declared sizes, which zipfile enforces when

@@ -89,6 +89,19 @@ def test_a_long_passage_is_cut_into_rows_at_sentence_boundaries(tiny_reader):
     assert seen == list(range(12))  # every sentence once, in order: no sentence is split across rows
 
 
+def test_a_huge_passage_is_read_for_at_most_the_row_limit(tiny_reader, monkeypatch):
+    from rag.reader import rows
+
+    monkeypatch.setattr(rows, "MAX_ROWS_PER_PASSAGE", 3)
+    sentence = "The Danube flows through ten countries."
+    text = " ".join([sentence] * 5000)
+    spans = tuple((i * (len(sentence) + 1), i * (len(sentence) + 1) + len(sentence)) for i in range(5000))
+    made = rd.make_rows(tiny_reader.tokenizer, tiny_reader.config, "Where?", [("Rivers", text, spans)])
+    assert len(made) == 3
+    assert [s for r in made for s in dict.fromkeys(x for x in r.sentence_of if x >= 0)] == \
+        list(range(len({s for r in made for s in r.sentence_of if s >= 0})))  # the first sentences, in order
+
+
 def test_read_scores_every_sentence_with_a_span_inside_it(tiny_reader):
     other = ("Cats", "A group of cats is called a clowder.", ((0, 36),))
     reads = tiny_reader.read("Where does the Rhine rise?", [PASSAGE, other])

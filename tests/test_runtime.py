@@ -76,3 +76,20 @@ def test_a_folder_of_another_shape_stays_on_sentence_transformers(tiny_sentence_
     assert isinstance(load_embedder(str(folder)), SentenceTransformerEmbedder)
     monkeypatch.setenv("RAG_RUNTIME", "torch")
     assert isinstance(load_embedder(str(tiny_sentence_model)), SentenceTransformerEmbedder)
+
+
+def test_a_huge_text_is_tokenized_only_as_far_as_its_kept_pieces(tmp_path):
+    """What `batch` keeps of a 2 MB text is what it keeps of the whole text, without tokenizing all of it."""
+    from tokenizers import Tokenizer as RustTokenizer
+    from tokenizers.models import WordLevel
+    from tokenizers.pre_tokenizers import Whitespace
+
+    vocab = {"[UNK]": 0, "[CLS]": 1, "[SEP]": 2, "the": 3, "harbour": 4, "opens": 5}
+    rust = RustTokenizer(WordLevel(vocab, unk_token="[UNK]"))
+    rust.pre_tokenizer = Whitespace()
+    rust.save(str(tmp_path / "tokenizer.json"))
+    tokenizer = runtime.Tokenizer(tmp_path)
+    text = "the harbour opens " * 120_000
+    cut = tokenizer.batch([text], max_length=10, special=False)[0]
+    assert cut == tokenizer.batch([text[:2000]], max_length=10, special=False)[0]
+    assert len(cut) == 10

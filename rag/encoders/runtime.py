@@ -165,6 +165,10 @@ def export_module(owner, forward: Callable, inputs: dict[str, np.ndarray], outpu
                           dynamic_axes=dynamic, opset_version=OPSET, dynamo=False)
 
 
+# More characters than any word piece of prose spans (WordPiece reads words of up to 100 characters).
+CHARS_PER_PIECE = 100
+
+
 class Tokenizer:
     """A fast (Rust) tokenizer from a model folder's tokenizer.json, called like the transformers one for
     what rag asks of it: word pieces (and character offsets) of a text, and the model's [CLS]/[SEP]."""
@@ -193,7 +197,11 @@ class Tokenizer:
         return self._tokenizer.decode(list(ids), skip_special_tokens=False)
 
     def batch(self, texts: Sequence[str], *, max_length: int | None = None, special: bool = True) -> list[list[int]]:
-        """Word-piece ids of each text, with the special tokens, cut to max_length."""
+        """Word-piece ids of each text, with the special tokens, cut to max_length. A text is first cut to
+        CHARS_PER_PIECE characters a piece kept, so that a huge text (a 5 MB paragraph with no sentence
+        end) costs what its first pieces cost, not a tokenization of all of it."""
+        if max_length is not None:
+            texts = [text[:max_length * CHARS_PER_PIECE] for text in texts]
         encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=special)
         ids = [e.ids for e in encodings]
         if max_length is not None:

@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..config import MAX_ROWS_PER_PASSAGE
+from ..encoders.runtime import CHARS_PER_PIECE
 from .config import ReaderConfig
 
 # A passage shorter than this (in word pieces) is read after the text before it. Measured: reading every
@@ -64,8 +66,9 @@ def make_rows(tokenizer, config: ReaderConfig, question: str, passages: Sequence
     A short passage (under SHORT_PASSAGE word pieces) is read after the end of the text before it, so
     that a one-sentence paragraph is read as within a paragraph (the reader was trained on whole
     paragraphs); a passage whose
-    tokens do not fit in one row is cut into consecutive rows at sentence boundaries; a single sentence
-    longer than a row is cut (its end is not read)."""
+    tokens do not fit in one row is cut into consecutive rows at sentence boundaries, at most
+    MAX_ROWS_PER_PASSAGE of them (the rest of a longer passage is not read); a single sentence longer
+    than a row is cut (its end is not read)."""
     q_ids = tokenizer(question, add_special_tokens=False, truncation=False, return_attention_mask=False,
                       return_token_type_ids=False)["input_ids"][:config.question_tokens]
     cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
@@ -74,7 +77,8 @@ def make_rows(tokenizer, config: ReaderConfig, question: str, passages: Sequence
     for p, passage in enumerate(passages):
         title, text, sentences, before = ReaderPassage(*passage)
         t_ids = tokenizer(title or "", add_special_tokens=False)["input_ids"][:config.title_tokens] + bar
-        ids, offsets, sentence_of = tokenize_passage(tokenizer, text, sentences)
+        readable = text[:MAX_ROWS_PER_PASSAGE * config.max_length * CHARS_PER_PIECE]  # not a huge one whole
+        ids, offsets, sentence_of = tokenize_passage(tokenizer, readable, sentences)
         head = [cls] + q_ids + [sep] + t_ids
         budget = max(8, config.max_length - len(head) - 1)
         room = budget - len(ids) - 1
@@ -82,8 +86,9 @@ def make_rows(tokenizer, config: ReaderConfig, question: str, passages: Sequence
             context = tokenizer(before[-8 * room:], add_special_tokens=False, truncation=False,
                                 return_attention_mask=False, return_token_type_ids=False)["input_ids"][-room:]
             head = head + context  # the passage goes on from it, as in a paragraph
-        start = 0
-        while start < len(ids):
+        start, made = 0, 0
+        while start < len(ids) and made < MAX_ROWS_PER_PASSAGE:
+            made += 1
             end = min(start + budget, len(ids))
             if end < len(ids):  # back off to the start of the sentence that would be cut, if there is one
                 cut = end
