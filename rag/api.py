@@ -98,6 +98,8 @@ def load(path: str | Path | None = None, *, model: str | Embedder | None = None,
     `reader`: True (the default: the bundled trained reader), a reader folder or a loaded Reader, or
     False (the sentence with the best evidence: faster, less accurate).
     """
+    if path is None and not (DEFAULT_INDEX / MANIFEST).exists():
+        raise _no_bundled_example(DEFAULT_INDEX)
     path = Path(DEFAULT_INDEX if path is None else path)
     manifest = read_manifest(path)
     embedder = _embedder_for(model, manifest.model)
@@ -162,10 +164,7 @@ def load_bundled(*, model: str | Embedder | None = None, reader: ReaderOption = 
     if not corpus.is_dir():
         if (path / MANIFEST).exists():
             return load(path, model=model, reader=reader)
-        raise IndexNotFoundError(
-            f"no index given, and this installation has no bundled example (seeds/ and embeddings/ come with "
-            f"the source repository, not with the package; looked in {path}). Index your documents with: "
-            "rag index FOLDER --out INDEX, then pass --index INDEX (rag.load(INDEX) in Python)")
+        raise _no_bundled_example(path)
     if not (path / MANIFEST).exists():
         return build(corpus, path, model=model, progress=progress, reader=reader)
     try:
@@ -179,3 +178,10 @@ def load_bundled(*, model: str | Embedder | None = None, reader: ReaderOption = 
                       f"{corpus}", RagWarning, stacklevel=2)
         return build(corpus, path, model=model, progress=progress, incremental=False, reader=reader)
     return refresh(path, corpus=corpus, model=model, progress=progress, reader=reader, manifest=manifest)
+
+
+def _no_bundled_example(path: Path) -> IndexNotFoundError:
+    return IndexNotFoundError(
+        f"no index given, and this installation has no bundled example (seeds/ and embeddings/ come with "
+        f"the source repository, not with the package; looked in {path}). Index your documents with: "
+        "rag index FOLDER --out INDEX, then pass --index INDEX (rag.load(INDEX) in Python)")

@@ -325,4 +325,7 @@ def test_an_installation_without_the_bundled_example_says_what_to_do(tmp_path, m
         "no index given, and this installation has no bundled example (seeds/ and embeddings/ come with the source "
         f"repository, not with the package; looked in {tmp_path / 'site-packages' / 'embeddings'}). Index your "
         "documents with: rag index FOLDER --out INDEX, then pass --index INDEX (rag.load(INDEX) in Python)")
+    with pytest.raises(IndexNotFoundError) as loading:
+        rag.load()  # the same words, never a folder inside the installation to build in
+    assert str(loading.value) == str(error.value)
     assert cli.main(["ask", "Where is the Danube?"]) == 1
