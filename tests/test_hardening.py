@@ -227,3 +227,12 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(monkeypatch, capsys):
     parser._subparsers._group_actions[0].choices["ask"].set_defaults(run=fail)
     assert cli.main(["ask", "Where?"]) == 1
     assert capsys.readouterr().err == "rag ask: OSError: [Errno 28] No space left on device\n"
+
+
+def test_an_unclosed_html_comment_ends_the_text_without_parsing_it():
+    from rag.ingest.formats.html import _before_unclosed_comment, html_blocks
+
+    assert _before_unclosed_comment("a<!-- x -->b<!-- never closed") == "a<!-- x -->b"
+    assert _before_unclosed_comment("a<!-- x <!-- y -->b") == "a<!-- x <!-- y -->b"  # comments do not nest
+    assert html_blocks("<p>The lighthouse is on the cape.</p>" + "<!--" * 3_000_000) == \
+        ["The lighthouse is on the cape."]
