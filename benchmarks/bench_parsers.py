@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.ingest.sandbox import budget_seconds  # noqa: E402
+from rag.ingest.sandbox import budget_seconds, readable_size  # noqa: E402
 
 SHAPES = {
     "text": {"prose": "The harbour was fortified after the siege of 1565, and its walls still stand. ",
@@ -59,10 +59,27 @@ def make(fmt: str, shape: str, size: int) -> bytes:
         paragraphs = [PROSE] * max(1, size // 60)  # a compressed PDF holds about 60 bytes per sentence
         return make_pdf(paragraphs)
     if fmt == "docx":
-        from benchmarks.made_files import make_docx
-
-        return make_docx([("p", PROSE)] * max(1, size // 40))
+        return _docx_of_paragraphs(max(1, size // 130))  # its document.xml is about `size` bytes
     return (unit * max(1, size // len(unit))).encode("utf-8")
+
+
+def _docx_of_paragraphs(count: int) -> bytes:
+    """A Word file of `count` paragraphs, its XML written directly (python-docx takes minutes to add 100,000)."""
+    import io
+    import zipfile
+
+    from benchmarks.made_files import make_docx
+
+    template = zipfile.ZipFile(io.BytesIO(make_docx([("p", "x")])))
+    paragraph = f'<w:p><w:r><w:t>{PROSE}</w:t></w:r></w:p>'
+    body = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w='
+            '"http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+            + paragraph * count + "</w:body></w:document>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in template.infolist():
+            archive.writestr(info.filename, body if info.filename == "word/document.xml" else template.read(info))
+    return out.getvalue()
 
 
 CHILD = """
@@ -98,7 +115,7 @@ def measure(fmt: str, data: bytes, folder: Path) -> float | None:
     path.write_bytes(data)
     try:
         done = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True,
-                              timeout=budget_seconds(len(data)) + 10, cwd=ROOT)
+                              timeout=budget_seconds(readable_size(path.name, data)) + 10, cwd=ROOT)
     except subprocess.TimeoutExpired:
         return None
     if done.returncode != 0:
@@ -132,8 +149,8 @@ def main() -> None:
                 cells = "  ".join(f"{k} {cell(c['seconds'])}" for k, c in row.items())
                 flat = "n/a" if ratio is None else f"{ratio:.2f}"
                 print(f"{fmt + ': ' + shape:34} {cells}  growth {flat}", flush=True)
-    if args.out:
-        Path(args.out).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+                if args.out:  # after every case: a long run stopped midway keeps what it measured
+                    Path(args.out).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
 
 
 def growth(per_mb: list[float | None]) -> float | None:

@@ -236,3 +236,17 @@ def test_an_unclosed_html_comment_ends_the_text_without_parsing_it():
     assert _before_unclosed_comment("a<!-- x <!-- y -->b") == "a<!-- x <!-- y -->b"  # comments do not nest
     assert html_blocks("<p>The lighthouse is on the cape.</p>" + "<!--" * 3_000_000) == \
         ["The lighthouse is on the cape."]
+
+
+def test_a_word_file_gets_the_time_budget_of_its_unpacked_size():
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", "<w:p/>" * 500_000)  # 3 MB that compresses to a few KB
+    data = out.getvalue()
+    assert len(data) < 100_000
+    assert sandbox.readable_size("report.docx", data) == 3_000_000
+    assert sandbox.readable_size("notes.txt", data) == len(data)
+    assert sandbox.readable_size("broken.docx", b"PK not a zip") == len(b"PK not a zip")

@@ -44,6 +44,21 @@ def budget_seconds(size: int) -> float:
     return config.PARSE_SECONDS + config.PARSE_SECONDS_PER_MB * size / 2**20
 
 
+def readable_size(name: str, data: bytes) -> int:
+    """The bytes a loader reads: a Word file's unpacked size (its zip directory's declared sizes, capped at
+    the unpacking limit), any other file's own."""
+    if not name.lower().endswith(".docx"):
+        return len(data)
+    import io
+    import zipfile
+
+    try:
+        declared = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return len(data)  # not a readable zip: its loader says so at once
+    return max(len(data), min(declared, config.MAX_UNPACKED_BYTES))
+
+
 def _start() -> subprocess.Popen:
     global _child
     if _child is None or _child.poll() is not None:
@@ -97,7 +112,7 @@ def _read_reply(child: subprocess.Popen, deadline: float) -> bytes | None:
 def extract(name: str, data: bytes) -> Extracted:
     """The file's text as its loader reads it, in the child. UnreadableFile with the reason when the loader
     refuses it or it passes a limit; LoaderFailed for anything else the loader raised."""
-    budget = budget_seconds(len(data))
+    budget = budget_seconds(readable_size(name, data))
     with _lock:
         child = _start()
         try:
