@@ -18,6 +18,8 @@ Nothing else in the package reads the environment; a module that needs a value i
 | RAG_UPLOADS | the folder the chat page copies uploaded files into | the system's temporary folder |
 | RAG_FEEDBACK_LOG | where the chat page's 👍/👎 are appended (JSON lines) | rag-feedback.jsonl |
 | GRADIO_SERVER_PORT | the chat page's port | 7860 |
+| GRADIO_SERVER_NAME | the address the chat page listens on | 127.0.0.1 |
+| GRADIO_ANALYTICS_ENABLED | Gradio's usage telemetry; rag sets it to False unless it is set | False |
 | MILVUS_TOKEN | the token for a Milvus server (`--store milvus:http://HOST:19530`) | none |
 | RAY_ADDRESS | a Ray cluster for `rag index --workers N` | a local Ray |
 """
@@ -97,6 +99,16 @@ def port() -> int:
 def python_path() -> str:
     """$PYTHONPATH, which the file-reading child process inherits (after the folder holding rag)."""
     return os.environ.get("PYTHONPATH", "")
+
+
+def server_name() -> str:
+    """$GRADIO_SERVER_NAME (what Gradio listens on), else 127.0.0.1."""
+    return os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
+
+
+def gradio_defaults() -> None:
+    """Gradio's usage telemetry off unless the user turned it on: set before Gradio is imported."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
 def milvus_token() -> str:

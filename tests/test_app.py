@@ -209,3 +209,15 @@ def test_undo_takes_back_the_last_turn_and_retry_asks_it_again(qa):
     assert box == "" and again[:2] == history[:2] and len(again) == 4 and again[3] == history[3]
     assert turns_again == turns
     assert undo([], []) == ([], "", [])
+
+
+def test_gradio_telemetry_is_off_unless_the_user_turned_it_on():
+    import os
+    import subprocess
+    import sys
+
+    code = "import os, rag.chat; print(os.environ['GRADIO_ANALYTICS_ENABLED'])"
+    env = {k: v for k, v in os.environ.items() if k != "GRADIO_ANALYTICS_ENABLED"}
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout == "False\n"
+    env["GRADIO_ANALYTICS_ENABLED"] = "True"
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout == "True\n"

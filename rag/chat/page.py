@@ -291,7 +291,9 @@ def serve(index: str | None = None, port: int | None = None, *, feedback_log: st
     # The model is CPU-bound: a few workers use both cores; the queue holds the rest rather than refusing.
     demo.queue(default_concurrency_limit=4, max_size=None)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    demo.launch(server_port=port, css=CSS, js=SCRIPT, allowed_paths=[], footer_links=["api"],
+    # Quiet: Gradio's own banner suggests share=True, a public tunnel a local user has no use for.
+    print(f"rag: the chat page is at http://{config.server_name()}:{port}/ (Ctrl-C stops it)", flush=True)
+    demo.launch(server_port=port, css=CSS, js=SCRIPT, allowed_paths=[], footer_links=["api"], quiet=True,
                 max_file_size=UPLOAD_LIMIT_BYTES, app_kwargs={"middleware": [Middleware(BodyLimit)]})
 
 
