@@ -61,7 +61,9 @@ def readable_size(name: str, data: bytes) -> int:
 
 def _start() -> subprocess.Popen:
     global _child
-    if _child is None or _child.poll() is not None:
+    if _child is not None and _child.poll() is not None:
+        _stop()  # it ended between files: its pipes are closed before a new one starts
+    if _child is None:
         _child = subprocess.Popen([sys.executable, "-m", "rag.ingest.worker", str(config.PARSE_MEMORY_BYTES)],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                   env={**os.environ, "PYTHONPATH": _package_root()})
