@@ -60,6 +60,8 @@ UPLOAD_LIMIT_BYTES = MAX_FILE_BYTES
 MAX_UPLOAD_FILES = 10
 MAX_UPLOAD_TOTAL_BYTES = 50 * 2**20
 UPLOAD_TTL_SECONDS = 3600  # an upload collection is deleted an hour after it was made, or with its session
+UPLOAD_SWEEP_SECONDS = 600  # how often files uploaded but never indexed (older than the TTL) are deleted
+MEMORY_TRIM_SECONDS = 60.0  # how often the page returns freed memory to the system (rag.chat.memory)
 DEFAULT_PORT = 7860
 DEFAULT_FEEDBACK_LOG = "rag-feedback.jsonl"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 
 import pytest
 
@@ -250,3 +251,22 @@ def test_a_word_file_gets_the_time_budget_of_its_unpacked_size():
     assert sandbox.readable_size("report.docx", data) == 3_000_000
     assert sandbox.readable_size("notes.txt", data) == len(data)
     assert sandbox.readable_size("broken.docx", b"PK not a zip") == len(b"PK not a zip")
+
+
+def test_the_chat_page_returns_freed_memory_on_a_schedule():
+    from rag.chat import memory
+
+    assert memory.release() is (memory._TRIM is not None)
+    with pytest.raises(ValueError, match="the trimming interval must be positive, not 0"):
+        memory.start_trimming(0)
+    stop = memory.start_trimming(0.01)
+    assert any(t.name == "rag-memory-trim" for t in threading.enumerate())
+    stop.set()
+
+
+def test_uploads_never_indexed_are_swept_from_the_page_cache(indexed, embedder):
+    from rag.chat.page import build_demo
+    from rag.config import UPLOAD_SWEEP_SECONDS, UPLOAD_TTL_SECONDS
+
+    demo = build_demo(rag.load(indexed[1], model=embedder, reader=False))
+    assert demo.delete_cache == (UPLOAD_SWEEP_SECONDS, UPLOAD_TTL_SECONDS)

@@ -20,9 +20,15 @@ import rag
 
 from .. import api, config
 from ..arguments import PORT
-from ..config import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, UPLOAD_LIMIT_BYTES
+from ..config import (
+    MAX_HISTORY_TURNS,
+    MAX_QUESTION_CHARS,
+    MEMORY_TRIM_SECONDS,
+    UPLOAD_LIMIT_BYTES,
+    UPLOAD_SWEEP_SECONDS,
+)
 from ..ingest.documents import read_examples
-from . import feedback
+from . import feedback, memory
 from .limits import BodyLimit
 from .render import render_answer, render_document, render_problem
 from .uploads import LIMITS, SUFFIXES, TTL_SECONDS, Collection, discard, index_uploads
@@ -202,7 +208,10 @@ def header(qa: rag.QA) -> str:
 
 
 def build_demo(qa: rag.QA, *, feedback_log: str | None = None) -> gr.Blocks:
-    with gr.Blocks(title="rag: answers quoted from the documents") as demo:
+    # Files uploaded but never indexed (a request straight to the upload route) are swept from Gradio's
+    # cache once they are older than an upload's lifetime; indexed ones are deleted at once (`upload`).
+    with gr.Blocks(title="rag: answers quoted from the documents",
+                   delete_cache=(UPLOAD_SWEEP_SECONDS, TTL_SECONDS)) as demo:
         gr.HTML(header(qa))
         # A cited document, opened from a citation's link, above the chat.
         with gr.Column(visible=False, elem_id="rag-viewer") as viewer:
@@ -290,6 +299,7 @@ def serve(index: str | None = None, port: int | None = None, *, feedback_log: st
     demo = build_demo(qa, feedback_log=feedback_log)
     # The model is CPU-bound: a few workers use both cores; the queue holds the rest rather than refusing.
     demo.queue(default_concurrency_limit=4, max_size=None)
+    memory.start_trimming(MEMORY_TRIM_SECONDS)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Quiet: Gradio's own banner suggests share=True, a public tunnel a local user has no use for.
     print(f"rag: the chat page is at http://{config.server_name()}:{port}/ (Ctrl-C stops it)", flush=True)
