@@ -62,6 +62,9 @@ MAX_UPLOAD_TOTAL_BYTES = 50 * 2**20
 UPLOAD_TTL_SECONDS = 3600  # an upload collection is deleted an hour after it was made, or with its session
 UPLOAD_SWEEP_SECONDS = 600  # how often files uploaded but never indexed (older than the TTL) are deleted
 MEMORY_TRIM_SECONDS = 60.0  # how often the page returns freed memory to the system (rag.chat.memory)
+# An answer's paragraph is shown whole up to this many characters; a longer one as a window of about
+# this many characters around the quote (the whole paragraph is in the source viewer).
+CONTEXT_WINDOW_CHARS = 700
 DEFAULT_PORT = 7860
 DEFAULT_FEEDBACK_LOG = "rag-feedback.jsonl"
 

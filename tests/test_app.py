@@ -28,7 +28,8 @@ def test_answer_shows_quote_source_and_highlighted_paragraph(qa):
             ' · <button class="rag-copy" title="“The Danube flows through ten countries before reaching the Black '
             'Sea.” — Rivers &lt;b&gt;bold&lt;/b&gt;, paragraph 2 (rivers.md)">Copy</button> '
             '<small><code>rivers.md</code></small>') in reply
-    assert "<mark>The Danube flows through ten countries before reaching the Black Sea.</mark>" in reply
+    assert "<mark>" not in reply  # a one-sentence paragraph: the quote is shown once, not again as its paragraph
+    assert reply.count("The Danube flows through ten countries") == 2  # the quote and the Copy text
     assert "<details><summary>Confidence" in reply
     assert "\n\n" not in reply  # one HTML block: document text is never read as Markdown
 
@@ -49,16 +50,34 @@ def test_nothing_from_questions_or_documents_is_live_html(qa):
 
 
 @pytest.mark.parametrize(("message", "expected"), [
-    ("", "the question is empty"),
-    ("\x00\x07  ", "the question is empty"),
+    ("\x00\x07 ?", "the question &#x27;?&#x27; has no words in it"),
     ("w" * 10_000, "the question is 10,000 characters long; the limit is 2,000"),
 ])
 def test_bad_messages_get_a_polite_reply_and_stay_in_the_box(qa, message, expected):
     history, box, turns = respond(qa, message, [], [], 3)
     reply = history[1]["content"]
     assert "Please ask a question in words, up to 2,000 characters" in reply and expected in reply
+    assert 'class="rag-answer rag-problem"' in reply  # the page shows no 👍/👎 on a problem
     assert box == message and turns == []  # nothing typed is lost; the conversation is unchanged
-    assert history[0]["content"] == (message.strip() or "(empty message)")  # shown whole
+    assert history[0]["content"] == message.strip()  # shown whole
+
+
+@pytest.mark.parametrize("message", ["", "   ", "\n\t "])
+def test_a_blank_message_adds_nothing_to_the_chat(qa, message):
+    before = [{"role": "user", "content": "Where?"}, {"role": "assistant", "content": "There."}]
+    assert respond(qa, message, before, [{"question": "Where?"}], 3) == (before, message, [{"question": "Where?"}])
+
+
+def test_the_question_shows_at_once_and_its_answer_follows(qa):
+    from rag.chat.page import echo, reply
+
+    history, box, pending = echo("  How many countries does the Danube flow through? ", [])
+    assert history == [{"role": "user", "content": "How many countries does the Danube flow through?"}]
+    assert box == "" and pending == "  How many countries does the Danube flow through? "
+    history, box, turns = reply(qa, pending, history, [], scope="your document rivers.md")
+    assert len(history) == 2 and turns[0]["message"] == 1
+    assert '<p class="rag-searched">From your document rivers.md</p>' in history[1]["content"]
+    assert reply(qa, "", history, turns) == (history, "", turns)  # nothing was waiting
 
 
 def test_a_follow_up_is_read_with_the_conversation_and_says_what_was_searched(qa):
@@ -116,7 +135,7 @@ def test_a_vote_on_an_answer_is_one_line_in_the_feedback_log(qa, tmp_path):
 
     from rag.chat.page import vote
 
-    history, _, turns = respond(qa, "", [], [], 3)  # a problem message: no turn, nothing to vote on
+    history, _, turns = respond(qa, "w" * 3000, [], [], 3)  # a problem message: no turn, nothing to vote on
     history, _, turns = respond(qa, "How many countries does the Danube flow through?", history, turns, 3)
     log = tmp_path / "logs" / "feedback.jsonl"
     assert vote(turns, 1, True, log) is None  # the problem message
@@ -162,17 +181,23 @@ def test_uploads_are_indexed_privately_and_answer_until_discarded(qa, tmp_path, 
     first.write_text("Notes\n\nThe meal allowance is 35 euros per day.\n", encoding="utf-8")
     second = tmp_path / "in" / "other.md"
     second.write_text("# Other\n\nThe office opens at nine in the morning.\n", encoding="utf-8")
-    mine, status, choice = upload(qa, [str(first)], None)
-    theirs, _, _ = upload(qa, [str(second)], None)
-    assert "Indexed 1 of your documents" in status and choice.value == YOURS
+    mine, status, choice, chat = upload(qa, [str(first)], None, [])
+    theirs, _, _, _ = upload(qa, [str(second)], None)
+    assert "Indexed your document" in status and choice.value == YOURS
+    assert chat == [{"role": "assistant", "content": chat[0]["content"]}]  # said in the chat, where it is seen
+    assert 'class="rag-note"' in chat[0]["content"] and "<li>notes</li>" in chat[0]["content"]
+    assert mine.scope == "your document notes.txt"
     assert not first.exists()  # the upload cache keeps no copy
     assert mine.folder != theirs.folder and mine.folder.parent == tmp_path / "uploads"
-    answer = active(qa, mine, YOURS).ask("What is the meal allowance?")
+    answer = active(qa, mine, YOURS)[0].ask("What is the meal allowance?")
     assert answer.answered and answer.citations[0].source == "notes.txt"
-    assert not active(qa, theirs, YOURS).ask("What is the meal allowance?").answered  # another session's files
-    assert active(qa, mine, "The page's documents") is qa  # the page's documents stay available
-    history, _, _ = respond(active(qa, mine, YOURS), "What is the meal allowance?", [], [], 3)
+    assert not active(qa, theirs, YOURS)[0].ask("What is the meal allowance?").answered  # another session's files
+    assert active(qa, mine, "The page's documents") == (qa, "the page's documents")  # still available, and named
+    assert active(qa, None, YOURS) == (qa, None)  # no uploads: one collection, not named
+    history, _, _ = respond(*active(qa, mine, YOURS)[:1], "What is the meal allowance?", [], [], 3,
+                            active(qa, mine, YOURS)[1])
     assert "35 euros per day" in history[1]["content"]
+    assert '<p class="rag-searched">From your document notes.txt</p>' in history[1]["content"]
     discard(mine)
     assert not mine.folder.exists() and theirs.folder.exists()
 
@@ -193,8 +218,10 @@ def test_uploads_over_the_limits_are_refused_with_the_limit(qa, tmp_path, monkey
         path.write_bytes(data)
         paths.append(str(path))
     previous = object()
-    kept, status, _ = upload(qa, paths, previous)
+    kept, status, _, chat = upload(qa, paths, previous, [])
     assert kept is previous and message in status and "Up to 10 files" in status
+    assert chat[-1]["content"] == status and 'class="rag-answer rag-problem"' in status
+    assert "scanned PDF" not in status  # said only when a PDF was among the files
     assert not list((tmp_path / "uploads").glob("rag-session-*"))  # nothing left behind
 
 
@@ -221,3 +248,41 @@ def test_gradio_telemetry_is_off_unless_the_user_turned_it_on():
     assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout == "False\n"
     env["GRADIO_ANALYTICS_ENABLED"] = "True"
     assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout == "True\n"
+
+
+def _citation(context: str, quote: str) -> rag.Citation:
+    start = context.index(quote)
+    return rag.Citation("long.md", "Long", 4, None, start, start + len(quote), context, 2.0)
+
+
+def test_a_long_paragraph_is_shown_as_a_window_around_the_quote():
+    from rag.chat.render import highlighted
+    from rag.config import CONTEXT_WINDOW_CHARS
+
+    quote = "The harbour opens at nine."
+    context = "Before the quote. " * 400 + quote + " After the quote." * 400  # about 14,000 characters
+    html = highlighted(_citation(context, quote))
+    shown = html.split('<div class="rag-more">')[0]
+    assert f"<mark>{quote}</mark>" in shown
+    assert CONTEXT_WINDOW_CHARS * 0.8 < len(shown) < CONTEXT_WINDOW_CHARS * 1.3
+    assert shown.startswith('<blockquote class="rag-context">… ') and shown.endswith(" …</blockquote>")
+    assert '" class="rag-open">show the whole paragraph</a>' in html  # the rest is in the source viewer
+    short = "A short paragraph. " + quote + " It ends here."
+    assert "show the whole paragraph" not in highlighted(_citation(short, quote))
+    assert "…" not in highlighted(_citation(short, quote))
+
+
+def test_a_quote_longer_than_the_window_is_shown_whole():
+    from rag.chat.render import highlighted
+
+    quote = "word " * 300 + "end."
+    html = highlighted(_citation("Lead in. " * 50 + quote + " Tail." * 50, quote))
+    assert f"<mark>{quote}</mark>" in html
+
+
+def test_a_decline_counts_the_passages_it_shows(qa):
+    reply = respond(qa, "Who won the football world cup?", [], [], 3)[0][1]["content"]
+    shown = reply.count('class="rag-nearest"')
+    assert shown >= 1
+    assert ("The nearest passage, which does not answer it:" if shown == 1
+            else f"The {shown} nearest passages, none of which answers it:") in reply

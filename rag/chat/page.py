@@ -36,45 +36,80 @@ from .uploads import LIMITS, SUFFIXES, TTL_SECONDS, Collection, discard, index_u
 log = logging.getLogger(__name__)
 BUNDLED, YOURS = "The page's documents", "Your documents"
 
+# Highlights are yellow in both colour schemes, so the text on them is pinned dark (with the bold short
+# answer inside it); secondary text is a grey chosen for each scheme to meet WCAG AA (4.5:1) on its background.
 CSS = """
+.gradio-container {--rag-subdued: #5c5c66;}
+.dark .gradio-container, .gradio-container.dark {--rag-subdued: #a9a9b3;}
 .rag-quote {font-size: 1.1em; font-weight: 600;}
 .rag-context {border-left: 3px solid #d0d0d0; padding-left: .6em; color: inherit; font-size: .92em;}
-.rag-context mark {background: #ffe58a; color: #111; padding: 0 .1em;}
+.rag-context mark, .rag-context mark *, .rag-document mark {background: #ffe58a; color: #111; padding: 0 .1em;}
 .rag-short {font-weight: 800; text-decoration: underline; text-decoration-thickness: 2px;}
 .rag-source {font-size: .9em; margin-top: .3em;}
-.rag-searched {font-size: .85em; opacity: .75; margin: 0 0 .3em;}
+.rag-more {font-size: .85em; margin: -.4em 0 .4em;}
+.rag-searched {font-size: .85em; color: var(--rag-subdued); margin: 0 0 .3em;}
 #rag-open-request, #rag-open-button {display: none;}
-#rag-viewer {border: 1px solid #d0d0d0; border-radius: 8px; padding: .8em; max-height: 75vh; overflow-y: auto;}
-.rag-document .rag-pn {display: inline-block; min-width: 2.2em; color: #888; font-size: .8em;}
-.rag-document mark {background: #ffe58a; color: #111;}
-.rag-page {text-align: center; color: #888; font-size: .8em; border-top: 1px dashed #ccc; margin: .8em 0;}
+#rag-viewer {border: 1px solid #d0d0d0; border-radius: 8px; padding: 0 .8em .8em; max-height: 75vh; overflow-y: auto;}
+#rag-back {position: sticky; top: 0; z-index: 5; margin-top: .6em; align-self: flex-start;
+  box-shadow: 0 0 0 .6em var(--block-background-fill);}
+.rag-document .rag-pn {display: inline-block; min-width: 2.2em; color: var(--rag-subdued); font-size: .8em;}
+.rag-page {text-align: center; color: var(--rag-subdued); font-size: .8em; border-top: 1px dashed #ccc;
+  margin: .8em 0;}
 .rag-chip {display: inline-block; min-width: 1.4em; text-align: center; border-radius: 1em; background: #eee;
   color: #333; font-size: .8em; font-weight: 700;}
-.rag-copy {font-size: .85em; text-decoration: underline; cursor: pointer; background: none; border: none; padding: 0;}
+.rag-copy {font-size: .85em; text-decoration: underline; cursor: pointer; background: none; border: none; padding: 0;
+  color: inherit;}
 .rag-nearest {border-left: 3px solid #d0d0d0; padding-left: .6em; font-size: .92em;}
+#rag-choice {display: flex; flex-wrap: wrap; align-items: center; gap: .2em .8em;}
+#rag-choice > span {margin: 0;}
+#rag-question textarea::placeholder {color: var(--rag-subdued); opacity: 1;}
+/* A problem or a note is not an answer: nothing to vote on. */
+.message-row:has(.rag-problem, .rag-note) + .message-buttons
+  :is(button[aria-label="Like"], button[aria-label="Dislike"]) {display: none;}
+.message-row:has(.rag-problem, .rag-note) + .message-buttons:not(:has(button[aria-label="Undo"])) {display: none;}
 """
 
 
-def respond(qa: rag.QA, message: str, history: list[dict] | None, turns: list[dict] | None = None,
-            sources: float = 3) -> tuple[list[dict], str, list[dict]]:
-    """Chat handler: append the question and its rendered answer to the chat, and the turn to the
-    conversation (`turns`: what follow-ups are read with). The textbox is cleared after an answer and
-    keeps the question after a problem, so nothing typed is lost."""
-    history, turns = list(history or []), list(turns or [])
+def echo(message: str, history: list[dict] | None) -> tuple[list[dict], str, str]:
+    """First step of a question: show it in the chat at once and clear the box, while it is answered.
+    Returns the chat, the box and the question waiting for its answer. A blank message adds nothing."""
+    history = list(history or [])
     text = message if isinstance(message, str) else ""
-    history.append({"role": "user", "content": escape(text.strip()) or "(empty message)"})
+    if not text.strip():
+        return history, text, ""
+    history.append({"role": "user", "content": escape(text.strip())})
+    return history, "", text
+
+
+def reply(qa: rag.QA, question: str, history: list[dict] | None, turns: list[dict] | None = None,
+          sources: float = 3, scope: str | None = None) -> tuple[list[dict], str, list[dict]]:
+    """Second step: append the answer to `question` (already shown by `echo`) to the chat, and the turn to
+    the conversation (`turns`: what follow-ups are read with). After a problem the question goes back
+    into the box, so nothing typed is lost. `scope` names the documents searched, when there is a choice."""
+    history, turns = list(history or []), list(turns or [])
+    if not question:
+        return history, "", turns
     try:
-        answer = qa.ask(text, history=turns)
+        answer = qa.ask(question, history=turns)
     except ValueError as exc:
         problem = f"Please ask a question in words, up to {MAX_QUESTION_CHARS:,} characters: {exc}."
         history.append({"role": "assistant", "content": render_problem(problem)})
-        return history, text, turns
-    history.append({"role": "assistant", "content": render_answer(answer, sources=int(sources))})
+        return history, question, turns
+    history.append({"role": "assistant", "content": render_answer(answer, sources=int(sources), scope=scope)})
     c = answer.citations[0] if answer.citations else None
     turns.append({"question": answer.question, "searched": answer.searched, "answer": answer.answer,
                   "short_answer": answer.short_answer, "message": len(history) - 1,
                   "citation": f"{c.title}, {c.location} ({c.source})" if c else ""})
     return history, "", turns[-MAX_HISTORY_TURNS:]
+
+
+def respond(qa: rag.QA, message: str, history: list[dict] | None, turns: list[dict] | None = None,
+            sources: float = 3, scope: str | None = None) -> tuple[list[dict], str, list[dict]]:
+    """Both steps at once: the question and its answer appended to the chat (see `echo`, `reply`)."""
+    history, box, question = echo(message, history)
+    if not question:
+        return history, box, list(turns or [])
+    return reply(qa, question, history, turns, sources, scope)
 
 
 def undo(history: list[dict] | None, turns: list[dict] | None) -> tuple[list[dict], str, list[dict]]:
@@ -97,11 +132,11 @@ def _text(content) -> str:
     return ""
 
 
-def retry(qa: rag.QA, history: list[dict] | None, turns: list[dict] | None,
-          sources: float = 3) -> tuple[list[dict], str, list[dict]]:
+def retry(qa: rag.QA, history: list[dict] | None, turns: list[dict] | None, sources: float = 3,
+          scope: str | None = None) -> tuple[list[dict], str, list[dict]]:
     """Retry handler: ask the last question again (with the conversation before it)."""
     history, question, turns = undo(history, turns)
-    return respond(qa, question, history, turns, sources) if question else (history, "", turns)
+    return respond(qa, question, history, turns, sources, scope) if question else (history, "", turns)
 
 
 def vote(turns: list[dict] | None, message: int, liked: bool | str, path: str | Path | None = None) -> dict | None:
@@ -126,18 +161,25 @@ def ask(qa: rag.QA, question: str, history: list | None = None) -> dict:
         raise gr.Error(f"the question could not be answered ({type(exc).__name__})", print_exception=False) from None
 
 
-def active(qa: rag.QA, collection: Collection | None, choice: str | None) -> rag.QA:
-    """The QA a question goes to: the visitor's own documents when they chose them, else the page's."""
-    return collection.qa if isinstance(collection, Collection) and choice == YOURS else qa
+def active(qa: rag.QA, collection: Collection | None, choice: str | None) -> tuple[rag.QA, str | None]:
+    """The QA a question goes to and how an answer names its documents: the visitor's own documents when
+    they chose them, else the page's (named only when the visitor has documents of their own)."""
+    if not isinstance(collection, Collection):
+        return qa, None
+    return (collection.qa, collection.scope) if choice == YOURS else (qa, "the page's documents")
 
 
-def upload(qa: rag.QA, files: list[str] | None, previous: Collection | None, progress=None):
+def upload(qa: rag.QA, files: list[str] | None, previous: Collection | None, history: list[dict] | None = None,
+           progress=None):
     """Upload handler: index the session's files (replacing its earlier ones) and answer from them.
-    Returns the collection, a status message and the choice of documents to answer from."""
+    Returns the collection, a status message, the choice of documents to answer from and the chat, which
+    says what was indexed (in view, where the next answer will be)."""
+    history = list(history or [])
     try:
         collection = index_uploads(files or [], qa, progress=progress is not None)
     except ValueError as exc:
-        return previous, render_problem(f"Your files were not indexed: {exc}. {LIMITS}"), gr.Radio()
+        problem = render_problem(f"Your files were not indexed: {exc}. {LIMITS}")
+        return previous, problem, gr.Radio(), history + [{"role": "assistant", "content": problem}]
     finally:
         # The page's upload cache keeps no copy: only the browser session's own folder does.
         for path in files or []:
@@ -145,10 +187,14 @@ def upload(qa: rag.QA, files: list[str] | None, previous: Collection | None, pro
     discard(previous)
     titles = "".join(f"<li>{escape(t)}</li>" for t in collection.titles)
     skipped = "".join(f"<li>{escape(w)}</li>" for w in collection.warnings)
-    status = (f"<p>Indexed {len(collection.titles)} of your documents ({len(collection.qa.index.passages)} "
-              f"passages); answers now come from them.</p><ul>{titles}</ul>"
+    n, passages = len(collection.titles), len(collection.qa.index.passages)
+    what = "your document" if n == 1 else f"{n} of your documents"
+    status = (f"<p>Indexed {what} ({passages} passage{'s' * (passages != 1)}); "
+              f"answers now come from {'it' if n == 1 else 'them'}.</p><ul>{titles}</ul>"
               + (f"<p>Not read:</p><ul>{skipped}</ul>" if skipped else ""))
-    return collection, status, gr.Radio(value=YOURS, visible=True)
+    note = (f'<div class="rag-note">{status}<p>Choose “{BUNDLED}” under the question box to ask '
+            f"them again.</p></div>")
+    return collection, status, gr.Radio(value=YOURS, visible=True), history + [{"role": "assistant", "content": note}]
 
 
 def open_document(qas: list[rag.QA], request: str) -> str:
@@ -167,20 +213,25 @@ def open_document(qas: list[rag.QA], request: str) -> str:
     return render_problem(f"{source} is not in this index.")
 
 
-# The page's script: Copy puts the plain-text citation on the clipboard; a citation link asks the server
-# for its document (through a hidden textbox and button) and then scrolls the viewer to the quote.
+# The page's script: Copy puts the plain-text citation on the clipboard (and says so for two seconds); a
+# citation link asks the server for its document (through a hidden textbox and button), remembering the
+# link so that closing the viewer can give it the focus back.
 SCRIPT = """
 () => {
   document.addEventListener("click", (event) => {
     const copy = event.target.closest(".rag-copy");
     if (copy) {
       event.preventDefault();
-      navigator.clipboard.writeText(copy.title).then(() => { copy.textContent = "Copied"; });
+      navigator.clipboard.writeText(copy.title).then(() => {
+        copy.textContent = "Copied";
+        setTimeout(() => { copy.textContent = "Copy"; }, 2000);
+      });
       return;
     }
     const link = event.target.closest(".rag-open");
     if (!link) return;
     event.preventDefault();
+    window.ragOpener = link;
     const box = document.querySelector("#rag-open-request textarea");
     box.value = decodeURIComponent(link.getAttribute("href").replace("#rag-open=", ""));
     box.dispatchEvent(new Event("input", {bubbles: true}));
@@ -188,8 +239,29 @@ SCRIPT = """
   });
 }
 """
+# The viewer opens at the quote, which takes the focus (a screen reader reads it); Back returns it.
 SCROLL_TO_QUOTE = """() => { setTimeout(() => { const here = document.getElementById("rag-here");
-  if (here) here.scrollIntoView({block: "center"}); else window.scrollTo(0, 0); }, 100); }"""
+  const viewer = document.getElementById("rag-viewer");
+  if (viewer) viewer.scrollIntoView({block: "start"});
+  if (here) { here.scrollIntoView({block: "center"}); here.setAttribute("tabindex", "-1");
+    here.focus({preventScroll: true}); }
+  else { const back = document.querySelector("#rag-back"); if (back) back.focus(); } }, 100); }"""
+FOCUS_OPENER = """() => { setTimeout(() => { const link = window.ragOpener;
+  if (link && document.body.contains(link)) { link.scrollIntoView({block: "center"}); link.focus(); } }, 100); }"""
+# A new answer is scrolled into view (with its question above it when both fit), even after the visitor
+# scrolled up: once the chat has drawn it and stopped growing (checked every 100 ms, for up to 5 s).
+SCROLL_TO_ANSWER = """() => { let last = -1, still = 0, tries = 0;
+  const settle = () => { const chat = document.querySelector("#rag-chat .bubble-wrap"); if (!chat) return;
+    if (chat.scrollHeight === last) still += 1; else { still = 0; last = chat.scrollHeight; }
+    if (still < 2 && ++tries < 50) { setTimeout(settle, 100); return; }
+    const bubbles = chat.querySelectorAll(".rag-answer, .rag-note"); const answer = bubbles[bubbles.length - 1];
+    if (!answer) return;
+    const row = answer.closest(".message-row"); const before = row && row.previousElementSibling;
+    const question = before && before.classList.contains("user-row") ? before : null;
+    const top = (e) => e.getBoundingClientRect().top;
+    const target = question && top(answer) - top(question) < chat.clientHeight / 2 ? question : answer;
+    chat.scrollTop += top(target) - top(chat) - 8; };
+  setTimeout(settle, 100); }"""
 
 
 def examples_for(qa: rag.QA) -> list[str]:
@@ -215,54 +287,71 @@ def build_demo(qa: rag.QA, *, feedback_log: str | None = None) -> gr.Blocks:
         gr.HTML(header(qa))
         # A cited document, opened from a citation's link, above the chat.
         with gr.Column(visible=False, elem_id="rag-viewer") as viewer:
-            back = gr.Button("← Back to the chat", size="sm")
+            back = gr.Button("← Back to the chat", size="sm", elem_id="rag-back")
             document = gr.HTML()
         # The example questions sit in the empty chat (on a phone too) and are asked on click.
         # The label is for screen readers: shown, it floats over the answers as they scroll.
         chat = gr.Chatbot(label="Answers", show_label=False, height="65vh", min_height=320, sanitize_html=True,
-                          buttons=[], feedback_options=("Like", "Dislike"),
+                          buttons=[], feedback_options=("Like", "Dislike"), elem_id="rag-chat",
                           examples=[{"text": question} for question in examples_for(qa)],
                           placeholder="<p><b>Ask about the documents.</b> Every answer is a quote with its source; "
                                       "follow-up questions are read with the conversation.</p>")
         with gr.Row():
-            box = gr.Textbox(placeholder="Ask a question about the documents", show_label=False, scale=8,
-                             max_lines=4, autofocus=True)
+            box = gr.Textbox(label="Your question", placeholder="Ask a question about the documents",
+                             show_label=False, scale=8, max_lines=4, autofocus=True, elem_id="rag-question")
             send = gr.Button("Ask", variant="primary", scale=1)
+        # Shown once the visitor has uploaded documents, under the question box where it stays in view.
+        choice = gr.Radio([BUNDLED, YOURS], value=BUNDLED, label="Answer from", visible=False, elem_id="rag-choice",
+                          container=False)
         with gr.Accordion("Your documents", open=False):
             gr.Markdown(LIMITS)
             files = gr.File(file_count="multiple", file_types=sorted(SUFFIXES), label="Upload documents to ask about")
-            choice = gr.Radio([BUNDLED, YOURS], value=BUNDLED, label="Answer from", visible=False)
             status = gr.HTML()
-        with gr.Accordion("Options", open=False):
-            sources = gr.Slider(1, 5, value=3, step=1, label="Sources shown")
         # This browser session's uploads: private to it, deleted when it ends or after TTL_SECONDS.
         mine = gr.State(None, time_to_live=TTL_SECONDS, delete_callback=discard)
+        turns = gr.State([])  # this browser session's conversation, for follow-up questions
+        pending = gr.State("")  # the question shown in the chat and waiting for its answer
 
-        def on_upload(f, previous, progress=gr.Progress(track_tqdm=True)):
-            return upload(qa, f, previous, progress)
+        def on_upload(f, previous, h, progress=gr.Progress(track_tqdm=True)):
+            return upload(qa, f, previous, h, progress)
 
-        files.upload(on_upload, [files, mine], [mine, status, choice], api_visibility="private").then(
-            lambda: None, None, [files], api_visibility="private")
+        # The chat is an output, so the indexing progress shows over it, where the visitor is looking.
+        files.upload(on_upload, [files, mine, chat], [mine, status, choice, chat], api_visibility="private",
+                     show_progress_on=[chat]).then(lambda: None, None, [files], api_visibility="private").then(
+            None, js=SCROLL_TO_ANSWER)
         request = gr.Textbox(elem_id="rag-open-request", show_label=False, container=False)
         open_button = gr.Button("open", elem_id="rag-open-button")
-        open_button.click(lambda r, c: (open_document([active(qa, c, YOURS), qa], r), gr.Column(visible=True)),
+        open_button.click(lambda r, c: (open_document([active(qa, c, YOURS)[0], qa], r), gr.Column(visible=True)),
                           [request, mine], [document, viewer],
                           api_visibility="private").then(None, js=SCROLL_TO_QUOTE)
-        back.click(lambda: gr.Column(visible=False), None, [viewer], api_visibility="private")
-        turns = gr.State([])  # this browser session's conversation, for follow-up questions
-        for trigger in (box.submit, send.click):
-            trigger(lambda m, h, t, s, c, src: respond(active(qa, c, src), m, h, t, s),
-                    [box, chat, turns, sources, mine, choice], [chat, box, turns], api_visibility="private")
+        back.click(lambda: gr.Column(visible=False), None, [viewer], api_visibility="private").then(
+            None, js=FOCUS_OPENER)
 
-        def on_example(h: list[dict], t: list[dict], s: float, c, src: str, data: gr.SelectData):
-            return respond(active(qa, c, src), data.value["text"], h, t, s)
+        def answer(question: str, h: list[dict], t: list[dict], c, src: str):
+            target, scope = active(qa, c, src)
+            return reply(target, question, h, t, scope=scope)
 
-        chat.example_select(on_example, [chat, turns, sources, mine, choice], [chat, box, turns],
-                            api_visibility="private")
+        def then_answer(event) -> None:
+            event.then(answer, [pending, chat, turns, mine, choice], [chat, box, turns],
+                       api_visibility="private").then(None, js=SCROLL_TO_ANSWER)
+
+        for trigger in (box.submit, send.click):  # the question shows at once; its answer follows
+            then_answer(trigger(echo, [box, chat], [chat, box, pending], api_visibility="private", queue=False))
+
+        def on_example(h: list[dict], data: gr.SelectData):
+            return echo(data.value["text"], h)
+
+        then_answer(chat.example_select(on_example, [chat], [chat, box, pending], api_visibility="private",
+                                        queue=False))
 
         chat.undo(undo, [chat, turns], [chat, box, turns], api_visibility="private")
-        chat.retry(lambda h, t, s, c, src: retry(active(qa, c, src), h, t, s), [chat, turns, sources, mine, choice],
-                   [chat, box, turns], api_visibility="private")
+
+        def on_retry(h: list[dict], t: list[dict], c, src: str):
+            target, scope = active(qa, c, src)
+            return retry(target, h, t, scope=scope)
+
+        chat.retry(on_retry, [chat, turns, mine, choice], [chat, box, turns], api_visibility="private").then(
+            None, js=SCROLL_TO_ANSWER)
 
         def on_like(t: list[dict], data: gr.LikeData) -> None:
             vote(t, data.index if isinstance(data.index, int) else data.index[0], data.liked, feedback_log)

@@ -13,6 +13,7 @@ from html import escape
 from urllib.parse import quote as url_quote
 
 from ..answering.extraction import Alternative, Answer, Citation
+from ..config import CONTEXT_WINDOW_CHARS
 from ..ingest.chunking import Passage
 
 
@@ -45,11 +46,44 @@ def _quote(quote: str, span: tuple[int, int] | None) -> str:
     return f'{escape(quote[:start])}<strong class="rag-short">{escape(quote[start:end])}</strong>{escape(quote[end:])}'
 
 
+def _window(text: str, start: int, end: int, size: int) -> tuple[int, int]:
+    """Where to cut a long paragraph around text[start:end]: about `size` characters in all (the quote
+    whole, however long), split evenly before and after it, at word boundaries."""
+    if len(text) <= size:
+        return 0, len(text)
+    room = max(0, size - (end - start)) // 2
+    left, right = max(0, start - room), min(len(text), end + room)
+    if left > 0:
+        space = text.find(" ", left, start)
+        left = space + 1 if space >= 0 else left
+    if right < len(text):
+        space = text.rfind(" ", end, right)
+        right = space if space >= 0 else right
+    return left, right
+
+
 def highlighted(c: Citation, span: tuple[int, int] | None = None) -> str:
-    """The cited paragraph with the quoted span marked (and the short answer in it in bold)."""
+    """The cited paragraph with the quoted span marked (and the short answer in it in bold); a paragraph
+    longer than CONTEXT_WINDOW_CHARS as a window around the quote, with a link to the whole of it."""
     text = c.context
-    return (f'<blockquote class="rag-context">{escape(text[:c.start])}'
-            f"<mark>{_quote(text[c.start:c.end], span)}</mark>{escape(text[c.end:])}</blockquote>")
+    left, right = _window(text, c.start, c.end, CONTEXT_WINDOW_CHARS)
+    before = ("… " if left else "") + escape(text[left:c.start])
+    after = escape(text[c.end:right]) + (" …" if right < len(text) else "")
+    more = (f'<div class="rag-more">{_open_link(c, "show the whole paragraph")}</div>'
+            if left or right < len(text) else "")
+    return (f'<blockquote class="rag-context">{before}<mark>{_quote(text[c.start:c.end], span)}</mark>{after}'
+            f"</blockquote>{more}")
+
+
+def _windowed(c: Citation) -> str:
+    """A nearest passage, nothing marked: the window of CONTEXT_WINDOW_CHARS around its best sentence."""
+    left, right = _window(c.context, c.start, c.end, CONTEXT_WINDOW_CHARS)
+    return ("… " if left else "") + escape(c.context[left:right]) + (" …" if right < len(c.context) else "")
+
+
+def _whole_paragraph(c: Citation) -> bool:
+    """Is the quote its paragraph (a one-sentence paragraph), so that showing the paragraph repeats it?"""
+    return not c.context[:c.start].strip() and not c.context[c.end:].strip()
 
 
 def _alternatives(alternatives: list[Alternative], confidence: float | None) -> str:
@@ -61,15 +95,24 @@ def _alternatives(alternatives: list[Alternative], confidence: float | None) -> 
             f"<ol>{rows}</ol></details>") if alternatives else ""
 
 
-def render_answer(answer: Answer, *, sources: int = 3) -> str:
-    """HTML for one answer: quote, source, highlighted paragraph, other sources, alternatives."""
-    searched = (f'<p class="rag-searched">Searched: {escape(answer.searched)}</p>' if answer.searched else "")
+def _scope_line(answer: Answer, scope: str | None) -> str:
+    """What was searched: the documents (`scope`, e.g. "your 2 documents") and the question as read."""
+    said = ([f"From {escape(scope)}"] if scope else []) + (
+        [f"Searched: {escape(answer.searched)}"] if answer.searched else [])
+    return f'<p class="rag-searched">{" · ".join(said)}</p>' if said else ""
+
+
+def render_answer(answer: Answer, *, sources: int = 3, scope: str | None = None) -> str:
+    """HTML for one answer: what was searched (`scope`: which documents), the quote, its source, the
+    highlighted paragraph (left out when it is the quote itself), other sources, alternatives."""
+    searched = _scope_line(answer, scope)
     if not answer.answered:
         return f'<div class="rag-answer rag-declined">{searched}{_declined(answer, sources)}</div>'
     first, others = answer.citations[0], answer.citations[1:sources]
     parts = [f'<div class="rag-answer">{searched}'
              f'<p class="rag-quote">“{_quote(answer.answer, answer.answer_span)}”</p>',
-             _source_line(first, 1, answer.answer), highlighted(first, answer.answer_span)]
+             _source_line(first, 1, answer.answer),
+             "" if _whole_paragraph(first) else highlighted(first, answer.answer_span)]
     if others:
         parts.append("<details><summary>Other sources</summary>" + "".join(
             _source_line(c, i, c.context[c.start:c.end]) + highlighted(c) for i, c in enumerate(others, start=2))
@@ -84,12 +127,14 @@ def _declined(answer: Answer, sources: int) -> str:
     once, and what to try next."""
     nearest = [f"<li><b>{escape(c.title)}</b>, {c.location} · {_open_link(c, 'open the document')} "
                f'<small><code>{escape(c.source)}</code></small>'
-               f'<blockquote class="rag-nearest">{escape(c.context)}</blockquote></li>'
+               f'<blockquote class="rag-nearest">{_windowed(c)}</blockquote></li>'
                for c in answer.nearest()[:sources]]
     hint = ("<p>Try other words for the key terms, or name the document you mean"
             + (f" (nearest: “{escape(answer.alternatives[0].citations[0].title)}”)" if answer.alternatives else "")
             + ".</p>")
-    near = f"<p>The nearest passages, none of which answers it:</p><ul>{''.join(nearest)}</ul>" if nearest else ""
+    lead = ("The nearest passage, which does not answer it:" if len(nearest) == 1
+            else f"The {len(nearest)} nearest passages, none of which answers it:")
+    near = f"<p>{lead}</p><ul>{''.join(nearest)}</ul>" if nearest else ""
     return f"<p><b>The documents don't say.</b></p>{hint}{near}"
 
 

@@ -42,6 +42,12 @@ class Collection:
     def titles(self) -> list[str]:
         return list(self.qa.titles.values())
 
+    @property
+    def scope(self) -> str:
+        """How an answer names these documents: "your document travel.md", "your 3 documents"."""
+        sources = list(self.qa.titles)
+        return f"your document {sources[0]}" if len(sources) == 1 else f"your {len(sources)} documents"
+
 
 def _check(paths: list[Path]) -> None:
     if not paths:
@@ -88,9 +94,11 @@ def index_uploads(paths: list[str | Path], base: QA, *, progress: bool = False) 
             try:
                 built = build(folder, model=base.embedder, reader=base.reader or False, progress=progress)
             except CorpusError:
-                raise ValueError("nothing in the uploaded files could be read as text (a scanned PDF has no "
-                                 "text layer)" + "".join(f"; {w.message}" for w in caught
-                                                        if issubclass(w.category, RagWarning))) from None
+                scanned = (" (a scanned PDF has no text layer)"
+                           if any(n.lower().endswith(".pdf") for n in names) else "")
+                raise ValueError(f"nothing in the uploaded files could be read as text{scanned}"
+                                 + "".join(f"; {w.message}" for w in caught
+                                           if issubclass(w.category, RagWarning))) from None
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
