@@ -181,7 +181,7 @@ def test_the_passage_last_quoted_is_read_first_on_top_of_the_usual_ones(qa, monk
     qa.answering = replace(qa.answering, reader_passages=1, reader_stops=((1, 5.0),))
     read = {}
 
-    def answer(question, vector, retrieved, answering=None, asked=None):
+    def answer(question, vector, retrieved, answering=None, asked=None, exclude=frozenset()):
         read.update(question=question, hits=retrieved.hits, answering=answering, asked=asked)
         return rag.Answer(question, False, "", 0.0)
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
-from conftest import TINY
+from conftest import TINY, write_corpus
 
 import rag
 from rag import reader as rd
@@ -548,7 +548,7 @@ def test_a_short_answer_that_is_only_a_pronoun_is_not_marked(corpus, embedder, t
     def ask(first):
         qa = rag.QA(index, embedder, reader=_FirstWordReader(tiny_reader, first),
                     answering=rag.AnswerSettings(reader_threshold=0.0, reader_stops=None))
-        return qa.ask("How long do cats sleep?")
+        return qa.ask("What do cats do?")  # asks for no time or number: any sentence may answer
 
     they = ask("They")
     assert they.answered and they.answer == "They sleep for sixteen hours a day."
@@ -708,3 +708,36 @@ def test_residual_training_examples_carry_the_evidence_term_inference_adds(corpu
     stand_in = type(top)(below, second.score, 0.0, 0.0, 0.0)
     assert done[1].evidence == pytest.approx(tuple(reader_evidence(index, retrieved.terms, vector, [stand_in],
                                                                    settings)[0]))
+
+
+def test_the_reader_quotes_only_a_sentence_holding_what_the_question_asks_for(corpus, embedder, tiny_reader):
+    index = rag.build(corpus, model=embedder, reader=False).index
+    qa = rag.QA(index, embedder, reader=_FirstWordReader(tiny_reader, "Cats are"),
+                answering=rag.AnswerSettings(reader_threshold=0.0, reader_stops=None))
+    # The reader prefers "Cats are small ...", which holds no number: "how many" is not answered by it.
+    answer = qa.ask("How many hours a day do cats sleep?")
+    assert answer.answered and answer.answer == "They sleep for sixteen hours a day."
+
+
+
+def test_the_reader_declines_a_when_question_that_no_sentence_read_can_date(tmp_path, embedder, tiny_reader):
+    harbour = {"harbour.md": "# The harbour\n\nThe harbour is large and busy. The harbour was opened by the town "
+                             "council.\n"}
+    index = rag.build(write_corpus(tmp_path / "docs", harbour), model=embedder, reader=False).index
+    qa = rag.QA(index, embedder, reader=_FirstWordReader(tiny_reader, "The harbour was"),
+                answering=rag.AnswerSettings(reader_threshold=0.0, reader_stops=None))
+    assert qa.ask("Who opened the harbour?").answer == "The harbour was opened by the town council."
+    declined = qa.ask("When was the harbour opened?")  # an undated sentence does not answer "when"
+    assert not declined.answered and declined.message
+    assert declined.alternatives[0].answer == "The harbour was opened by the town council."  # the nearest
+
+
+def test_a_follow_up_asking_who_else_does_not_get_the_same_quote_again(corpus, embedder, tiny_reader):
+    index = rag.build(corpus, model=embedder, reader=False).index
+    qa = rag.QA(index, embedder, reader=_FirstWordReader(tiny_reader, "The Rhine"),
+                answering=rag.AnswerSettings(reader_threshold=0.0, reader_stops=None))
+    first = qa.ask("Which river rises in the Swiss Alps?")
+    assert first.answer == "The Rhine rises in the Swiss Alps and ends in the North Sea."
+    again = qa.ask("Which other river rises in the Alps?", history=[first])
+    assert again.answer != first.answer
+    assert qa.ask("Which river rises in the Alps?", history=[first]).answer == first.answer  # without "other"

@@ -11,6 +11,7 @@ import numpy as np
 from ..index.value import Index
 from ..ingest.language import language
 from ..reader import Reader
+from .answer_type import expected, holds
 from .evidence import names_nothing, reader_evidence, reader_inputs, restates, sentence_evidence, unread_lead
 from .retrieval import Retrieved
 from .settings import AnswerSettings
@@ -36,12 +37,23 @@ def _citation(index: Index, candidate: _Candidate) -> Citation:
                     round(candidate.score, 4))
 
 
+def _answers(index: Index, question: str, exclude: frozenset[str]):
+    """A test of whether a sentence may answer `question`: it holds the kind of thing asked for (a time
+    for "when", a number for "how many": rag.answering.answer_type) and is not an earlier quote the
+    question asks past (`exclude`, for "Who else ...?")."""
+    lang = language(index.manifest.language)
+    kind = expected(question, lang)
+    return lambda sentence: sentence not in exclude and holds(sentence, kind, lang)
+
+
 def read(index: Index, reader: Reader, question: str, query: np.ndarray, retrieved: Retrieved,
-         settings: AnswerSettings = AnswerSettings(), asked: str | None = None) -> Answer:
+         settings: AnswerSettings = AnswerSettings(), asked: str | None = None,
+         exclude: frozenset[str] = frozenset()) -> Answer:
     """Let the reader score every sentence of the top passages and quote the one it ranks best (its
     logit plus the evidence term, see `reader_evidence`), leaving out sentences that only restate the
     question as the user `asked` it (default: `question`; a follow-up's rewrite may carry the last
-    answer, which is no restatement)."""
+    answer, which is no restatement), and sentences that cannot answer it (`_answers`); when none is
+    left, the documents don't say, and the sentences read are the nearest passages."""
     if not retrieved.hits:
         return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
     hits = retrieved.hits[:settings.reader_passages]
@@ -73,9 +85,6 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, retriev
     asked_terms = retrieved.terms if asked == question else index.bm25.query_weights(asked)
     reads = [r for r in reads if not restates(passages[r.passage].sentence_text(r.sentence), asked,
                                               index.sentence_words(passages[r.passage].id)[r.sentence], asked_terms)]
-    reads.sort(key=lambda r: -r.logit)
-    if not reads:
-        return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
 
     def cite(r) -> Citation:
         p = passages[r.passage]
@@ -85,6 +94,15 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, retriev
     def alternative(r) -> Alternative:
         return Alternative(passages[r.passage].sentence_text(r.sentence), round(reader.confidence(r.logit), 4),
                            [cite(r)])
+
+    reads.sort(key=lambda r: -r.logit)
+    may_answer = _answers(index, question, exclude)
+    unfit, reads = reads, [r for r in reads if may_answer(passages[r.passage].sentence_text(r.sentence))]
+    if not reads:
+        if not unfit:
+            return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
+        near = [alternative(r) for r in unfit[:settings.alternatives]]
+        return Answer(question, False, "", near[0].confidence, round(unfit[0].logit, 4), [], near, NOT_ANSWERED)
 
     threshold = reader.config.threshold if settings.reader_threshold is None else settings.reader_threshold
     best = reads[0]
@@ -109,9 +127,9 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, retriev
 
 
 def extract(index: Index, question: str, query: np.ndarray, retrieved: Retrieved,
-            settings: AnswerSettings = AnswerSettings()) -> Answer:
+            settings: AnswerSettings = AnswerSettings(), exclude: frozenset[str] = frozenset()) -> Answer:
     """Without a reader: score each sentence of the top passages against the question by its evidence
-    (cosine, passage score, word overlap) and quote the best one."""
+    (cosine, passage score, word overlap) and quote the best one that may answer it (`_answers`)."""
     hits = retrieved.hits
     if not hits:
         return Answer(question, False, "", 0.0, message=NOT_ANSWERED)
@@ -127,6 +145,15 @@ def extract(index: Index, question: str, query: np.ndarray, retrieved: Retrieved
             if hit.passage_id not in best_per_passage or rank > best_per_passage[hit.passage_id].rank:
                 best_per_passage[hit.passage_id] = candidate
     candidates.sort(key=lambda c: -c.rank)
+    may_answer = _answers(index, question, exclude)
+    fit = [c for c in candidates if may_answer(index.passages[c.passage_id].sentence_text(c.sentence))]
+    if not fit:
+        nearest = [Alternative(index.passages[c.passage_id].sentence_text(c.sentence),
+                               round(_confidence(c.score, settings), 4), [_citation(index, c)])
+                   for c in candidates[:settings.alternatives]]
+        return Answer(question, False, "", nearest[0].confidence if nearest else 0.0,
+                      round(candidates[0].score, 4) if candidates else 0.0, [], nearest, NOT_ANSWERED)
+    candidates = fit
     best = candidates[0]
     evidence = max(c.score for c in candidates)  # the strongest evidence any competing sentence has
     confidence = round(_confidence(evidence, settings), 4)

@@ -15,7 +15,9 @@ from ..errors import StaleIndexError
 from ..index.value import Index
 from ..ingest.chunking import Passage
 from ..ingest.cleaning import printable
+from ..ingest.language import Language, language
 from ..reader import Reader
+from .answer_type import asks_for_more
 from .conversation import Turn, as_turns, rewrite
 from .extraction import extract, read
 from .retrieval import Retrieved, merge, retrieve, score
@@ -76,8 +78,16 @@ class QA:
         cleaned = clean_question(question)
         turns = [Turn(*(printable(part) for part in astuple(t))) for t in as_turns(history)[-MAX_HISTORY_TURNS:]]
         searched = rewrite(cleaned, turns, self.index.bm25.query_weights)
+        # "Who else imposed them?", "Which other river ...?": the quote just given is not the answer again.
+        past = frozenset({turns[-1].answer}) if turns and turns[-1].answer and asks_for_more(
+            cleaned, self._language) else frozenset()
         if searched == cleaned:
-            return self.ask_many([cleaned])[0]
+            if not past:
+                return self.ask_many([cleaned])[0]
+            (vector,) = self.embedder.encode([cleaned])
+            with runtime.one_blas_thread():
+                retrieved = retrieve(self.index, vector, cleaned, k=self._k, settings=self.retrieval)
+                return self._answer(cleaned, vector, retrieved, exclude=past)
         vector, literal = self.embedder.encode([searched, cleaned])
         with runtime.one_blas_thread():
             rewritten = retrieve(self.index, vector, searched, k=self._k, settings=self.retrieval)
@@ -95,8 +105,8 @@ class QA:
                 (hit,) = score(self.index, vector, rewritten.lexical, [quoted], self.retrieval)
                 hits = [replace(hit, score=max(hit.score, hits[0].score))] + [h for h in hits if h.passage_id != quoted]
             retrieved = rewritten._replace(hits=hits)
-            return replace(self._answer(searched, vector, retrieved, answering, asked=cleaned), question=cleaned,
-                           searched=searched)
+            return replace(self._answer(searched, vector, retrieved, answering, asked=cleaned, exclude=past),
+                           question=cleaned, searched=searched)
 
     def _passage_quoting(self, quote: str) -> int | None:
         """The passage an earlier answer quoted (found by its words, then checked verbatim)."""
@@ -121,9 +131,13 @@ class QA:
     def _k(self) -> int:
         return max(self.answering.passages, self.answering.citations, self.answering.reader_passages)
 
+    @property
+    def _language(self) -> Language:
+        return language(self.index.manifest.language)
+
     def _answer(self, question: str, vector, retrieved: Retrieved, answering: AnswerSettings | None = None,
-                asked: str | None = None) -> Answer:
+                asked: str | None = None, exclude: frozenset[str] = frozenset()) -> Answer:
         answering = answering or self.answering
         if self.reader is not None:
-            return read(self.index, self.reader, question, vector, retrieved, answering, asked)
-        return extract(self.index, question, vector, retrieved, answering)
+            return read(self.index, self.reader, question, vector, retrieved, answering, asked, exclude)
+        return extract(self.index, question, vector, retrieved, answering, exclude)

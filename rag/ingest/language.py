@@ -29,6 +29,14 @@ class Language:
     # Words that only point at something named elsewhere: a short answer made of them alone ("I", "He")
     # names nothing, so none is marked.
     pronouns: frozenset[str] = frozenset()
+    # Answer types (rag.answering.answer_type): a question that opens with `asks[kind]` ("When ...",
+    # "How many ...") is answered only by a sentence in which `marks[kind]` finds that kind of thing (a
+    # time, a number). A language without them answers every question by its evidence alone.
+    asks: tuple[tuple[str, re.Pattern], ...] = ()
+    marks: tuple[tuple[str, re.Pattern], ...] = ()
+    # A follow-up asking for more than was said ("Who else ...?", "What other ...?"): the last quote is
+    # not its answer.
+    more: re.Pattern | None = None
 
 
 def _words(pattern: str, *, start: bool = False) -> re.Pattern:
@@ -43,6 +51,37 @@ _ENGLISH_KEEP = {"one", "two", "three", "four", "five", "six", "seven", "eight",
 ENGLISH_AUXILIARIES = frozenset({"did", "does", "doing", "done", "has", "having", "can", "could", "would",
                                  "should", "shall", "will", "may", "might", "must", "s", "t"})
 
+_ENGLISH_MONTHS = (r"january|february|march|april|may|june|july|august|september|october|november|december|"
+                   r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec")
+_ENGLISH_NUMBERS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+                    r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|quarter|third|twice|once|"
+                    r"single|double|triple|several|percent|per cent|none|no one|nobody|both|many|few|all")
+_OPENER = r"^\W*(?:(?:and|but|so|then)\W+)?"  # "And when ...?"
+_ENGLISH_ASKED = r"(?:is|are|was|were|do|does|did|will|would|can|could|has|have|had|should|shall|might|may|must)\b"
+ENGLISH_ASKS = (
+    ("time", re.compile(_OPENER + rf"(?:when\s+{_ENGLISH_ASKED}|(?:in|by|since|until)\s+(?:what|which)\s+"
+                        r"(?:year|month|decade|century)\b|(?:what|which)\s+(?:year|date|month|day|decade|century)\b)",
+                        re.IGNORECASE)),
+    ("number", re.compile(_OPENER + r"(?:how\s+(?:many|old)\b|(?:what|which)\s+(?:number|percentage|proportion|"
+                          r"fraction)\b)", re.IGNORECASE)),
+    ("duration", re.compile(_OPENER + r"how\s+long\s+(?:ago\s+)?" + _ENGLISH_ASKED, re.IGNORECASE)),
+)
+_ENGLISH_TIME = re.compile(rf"\d|\b(?:{_ENGLISH_MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+                           r"today|yesterday|tomorrow|tonight|now|then|currently|recently|formerly|once|later|earlier|"
+                           r"soon|ago|since|until|till|during|before|after|when|while|whilst|"
+                           r"centur(?:y|ies)|decades?|years?|months?|weeks?|days?|hours?|minutes?|seconds?|"
+                           r"millenni(?:um|a)|spring|summer|autumn|fall|winter|morning|afternoon|evening|night|noon|"
+                           r"midnight|annual(?:ly)?|daily|weekly|monthly|era|age|period|reign|dynasty|beginning|start|"
+                           r"end|following)\b", re.IGNORECASE)
+_ENGLISH_NUMBER = re.compile(rf"\d|[%£$€¥]|\b(?:{_ENGLISH_NUMBERS}|a\s+(?:lot|number|majority|minority))\b",
+                             re.IGNORECASE)
+ENGLISH_MARKS = (
+    ("time", _ENGLISH_TIME),
+    ("number", _ENGLISH_NUMBER),
+    ("duration", re.compile(f"{_ENGLISH_TIME.pattern}|{_ENGLISH_NUMBER.pattern}", re.IGNORECASE)),
+)
+
 LANGUAGES = {
     "en": Language(
         "en", "English", "english", frozenset((ENGLISH | ENGLISH_AUXILIARIES) - _ENGLISH_KEEP),
@@ -55,7 +94,9 @@ LANGUAGES = {
         re.compile(r"\bsignature\b|\bsigned\b", re.IGNORECASE),
         frozenset({"i", "me", "we", "us", "you", "he", "him", "she", "her", "it", "they", "them", "this", "that",
                    "these", "those", "myself", "ourselves", "yourself", "himself", "herself", "itself",
-                   "themselves"})),
+                   "themselves"}),
+        ENGLISH_ASKS, ENGLISH_MARKS,
+        re.compile(r"\b(?:else|other|others|another|also|too|besides|as well)\b", re.IGNORECASE)),
     "fr": Language(
         "fr", "French", "french", FRENCH - {"pas", "ne", "ni", "sans"},
         _words(r"partager|s'abonner|abonnez-vous|newsletter|lettre d'information|suivez-nous|cookies?|"
