@@ -38,6 +38,10 @@ MAX_QUESTIONS_FILE_BYTES = 16 * 2**20  # `rag ask --file`: a larger file is refu
 # the rest of a longer one is not read, so that no passage costs a question more than that.
 MAX_ROWS_PER_PASSAGE = 8
 
+# Encoding: texts per model call. Texts are sorted by length and padded to the longest of their batch;
+# on a 2-core CPU 16 at a time embed a corpus about 1.6x faster than 64 (less padding, smaller attention).
+ENCODE_BATCH = 16
+
 # Documents.
 MAX_FILE_BYTES = int(float(os.environ.get("RAG_MAX_FILE_MB", "25")) * 2**20)  # larger files are skipped
 # A .docx that unpacks to more than this (its zip entries' declared sizes, which zipfile enforces when

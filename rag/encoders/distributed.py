@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..config import ray_address
+from ..config import ENCODE_BATCH, ray_address
 from ..errors import RagError
 from .embedder import Embedder
 
@@ -56,7 +56,7 @@ class RayEmbedder:
         context.print_on_execution_start = False
         logging.getLogger("ray.data").setLevel(logging.WARNING)
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, batch_size: int = ENCODE_BATCH, progress: bool = False) -> np.ndarray:
         import ray
 
         if not texts:

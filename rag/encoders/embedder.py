@@ -16,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ..config import ENCODE_BATCH
 from ..errors import ModelLoadError
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -27,7 +28,7 @@ class Embedder(Protocol):
     dimension: int
     max_tokens: int  # longest input, special tokens excluded
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, batch_size: int = ENCODE_BATCH, progress: bool = False) -> np.ndarray:
         """float32 array (len(texts), dimension), each row of unit length."""
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
@@ -93,7 +94,7 @@ class SentenceTransformerEmbedder:
         """Pickled as its name (for Ray workers, which load the model themselves), never as weights."""
         return (type(self), (self.name,), None)
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, batch_size: int = ENCODE_BATCH, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
@@ -178,7 +179,7 @@ class OnnxEmbedder:
         """Pickled as its name (for Ray workers, which load the model themselves), never as weights."""
         return (load_embedder, (self.name,), None)
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, batch_size: int = ENCODE_BATCH, progress: bool = False) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
