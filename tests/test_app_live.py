@@ -315,6 +315,8 @@ def test_browser_source_viewer_on_a_phone_keeps_back_in_view_and_moves_the_focus
 
 
 def test_browser_echoes_the_question_and_scrolls_to_each_new_answer(app_url, browser):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     page.goto(app_url)
     box = page.get_by_role("textbox", name="Your question")  # a label, not only a placeholder
@@ -330,7 +332,13 @@ def test_browser_echoes_the_question_and_scrolls_to_each_new_answer(app_url, bro
     _ask(page, "When was the Violence Reduction Unit set up?", 1)
     page.locator("#rag-chat .bubble-wrap").evaluate("e => { e.scrollTop = 0; }")  # the visitor scrolls up
     _ask(page, "Who won the 2022 FIFA World Cup?", 2)
-    page.wait_for_timeout(1_000)
+    try:  # the page scrolls once the answer has stopped growing (within 5 s)
+        page.wait_for_function("""() => { const d = document.querySelector('.rag-declined');
+            const c = document.querySelector('#rag-chat .bubble-wrap'); if (!d || !c) return false;
+            const top = d.getBoundingClientRect().top, box = c.getBoundingClientRect();
+            return box.top - 1 <= top && top < box.bottom; }""", timeout=8_000)
+    except PlaywrightTimeout:
+        pass  # the assertion below reports where the answer is
     declined = page.locator(".rag-declined").bounding_box()
     chat = page.locator("#rag-chat .bubble-wrap").bounding_box()
     assert chat["y"] - 1 <= declined["y"] < chat["y"] + chat["height"], "the new answer is off screen"

@@ -248,8 +248,12 @@ SCROLL_TO_QUOTE = """() => { setTimeout(() => { const here = document.getElement
   else { const back = document.querySelector("#rag-back"); if (back) back.focus(); } }, 100); }"""
 FOCUS_OPENER = """() => { setTimeout(() => { const link = window.ragOpener;
   if (link && document.body.contains(link)) { link.scrollIntoView({block: "center"}); link.focus(); } }, 100); }"""
-# A new answer is scrolled into view (with its question above it when both fit), even after the visitor
-# scrolled up: once the chat has drawn it and stopped growing (checked every 100 ms, for up to 5 s).
+# The page does its own scrolling (the chat's autoscroll is off, so nothing moves the view after it):
+# a question just sent is scrolled to the end of the chat; a new answer is scrolled into view, with its
+# question above it when both fit, even after the visitor scrolled up, once the chat has drawn it and
+# stopped growing (checked every 100 ms, for up to 5 s).
+SCROLL_TO_END = """() => { setTimeout(() => { const chat = document.querySelector("#rag-chat .bubble-wrap");
+  if (chat) chat.scrollTop = chat.scrollHeight; }, 50); }"""
 SCROLL_TO_ANSWER = """() => { let last = -1, still = 0, tries = 0;
   const settle = () => { const chat = document.querySelector("#rag-chat .bubble-wrap"); if (!chat) return;
     if (chat.scrollHeight === last) still += 1; else { still = 0; last = chat.scrollHeight; }
@@ -292,7 +296,7 @@ def build_demo(qa: rag.QA, *, feedback_log: str | None = None) -> gr.Blocks:
         # The example questions sit in the empty chat (on a phone too) and are asked on click.
         # The label is for screen readers: shown, it floats over the answers as they scroll.
         chat = gr.Chatbot(label="Answers", show_label=False, height="65vh", min_height=320, sanitize_html=True,
-                          buttons=[], feedback_options=("Like", "Dislike"), elem_id="rag-chat",
+                          autoscroll=False, buttons=[], feedback_options=("Like", "Dislike"), elem_id="rag-chat",
                           examples=[{"text": question} for question in examples_for(qa)],
                           placeholder="<p><b>Ask about the documents.</b> Every answer is a quote with its source; "
                                       "follow-up questions are read with the conversation.</p>")
@@ -332,7 +336,7 @@ def build_demo(qa: rag.QA, *, feedback_log: str | None = None) -> gr.Blocks:
             return reply(target, question, h, t, scope=scope)
 
         def then_answer(event) -> None:
-            event.then(answer, [pending, chat, turns, mine, choice], [chat, box, turns],
+            event.then(None, js=SCROLL_TO_END).then(answer, [pending, chat, turns, mine, choice], [chat, box, turns],
                        api_visibility="private").then(None, js=SCROLL_TO_ANSWER)
 
         for trigger in (box.submit, send.click):  # the question shows at once; its answer follows
