@@ -44,7 +44,7 @@ def _format(answer: Answer) -> str:
     if answer.short_answer:
         lines.append(f"  short answer: {answer.short_answer}")
     c = answer.citations[0]
-    lines.append(f"  — {c.title}")
+    lines.append(f"  — {c.heading}")
     lines.append(f"    {c.source}, {c.location} (confidence {answer.confidence:.2f})")
     for other in answer.citations[1:]:
         lines.append(f"    see also: {other.title} ({other.source}, {other.location})")

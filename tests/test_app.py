@@ -23,10 +23,11 @@ def test_answer_shows_quote_source_and_highlighted_paragraph(qa):
     assert history[0] == {"role": "user", "content": "How many countries does the Danube flow through?"}
     reply = history[1]["content"]
     assert "“The Danube flows through ten countries before reaching the Black Sea.”" in reply
-    assert ('<span class="rag-chip">1</span> <b>Rivers &lt;b&gt;bold&lt;/b&gt;</b>, paragraph 2 · '
+    # the title, then the heading the paragraph sits under
+    assert ('<span class="rag-chip">1</span> <b>Rivers &lt;b&gt;bold&lt;/b&gt;</b> › Rivers of Europe, paragraph 2 · '
             '<a href="#rag-open=%5B%22rivers.md%22%2C%202%2C%200%2C%2069%5D" class="rag-open">open the document</a>'
             ' · <button class="rag-copy" title="“The Danube flows through ten countries before reaching the Black '
-            'Sea.” — Rivers &lt;b&gt;bold&lt;/b&gt;, paragraph 2 (rivers.md)">Copy</button> '
+            'Sea.” — Rivers &lt;b&gt;bold&lt;/b&gt; › Rivers of Europe, paragraph 2 (rivers.md)">Copy</button> '
             '<small><code>rivers.md</code></small>') in reply
     assert "<mark>" not in reply  # a one-sentence paragraph: the quote is shown once, not again as its paragraph
     assert reply.count("The Danube flows through ten countries") == 2  # the quote and the Copy text
@@ -165,7 +166,8 @@ def test_a_citation_opens_its_whole_document_at_the_quote(qa):
 
     page = open_document([qa], '["rivers.md", 2, 4, 10]')
     assert "<h2>Rivers &lt;b&gt;bold&lt;/b&gt;</h2>" in page
-    assert '<span class="rag-pn">2</span> The <mark id="rag-here">Danube</mark> flows' in page
+    assert ('<p class="rag-section">Rivers of Europe</p><p class="rag-paragraph"><span class="rag-pn">2</span> The '
+            '<mark id="rag-here">Danube</mark> flows') in page  # the heading it sits under, once
     for bad, message in [("nonsense", "That link does not name a document."), ('["x", "y", 1, 2]', "That link"),
                          ('["../../etc/passwd", 1, 0, 4]', "../../etc/passwd is not in this index.")]:
         assert message in open_document([qa], bad) and "rag-here" not in open_document([qa], bad)
@@ -185,7 +187,7 @@ def test_uploads_are_indexed_privately_and_answer_until_discarded(qa, tmp_path, 
     theirs, _, _, _ = upload(qa, [str(second)], None)
     assert "Indexed your document" in status and choice.value == YOURS
     assert chat == [{"role": "assistant", "content": chat[0]["content"]}]  # said in the chat, where it is seen
-    assert 'class="rag-note"' in chat[0]["content"] and "<li>notes</li>" in chat[0]["content"]
+    assert 'class="rag-note"' in chat[0]["content"] and "<li>Notes</li>" in chat[0]["content"]
     assert mine.scope == "your document notes.txt"
     assert not first.exists()  # the upload cache keeps no copy
     assert mine.folder != theirs.folder and mine.folder.parent == tmp_path / "uploads"

@@ -49,14 +49,14 @@ def test_chunk_document_keeps_source_title_paragraph_and_offsets():
     assert spans == [[(0, len(passages[0].text))], [(0, len(passages[1].text))]]
 
 
-def test_records_carry_their_label_and_prose_does_not():
+def test_records_carry_their_label_and_prose_its_headings():
     raw = ("# Opening hours\n\nMonday to Friday: 9am to 6pm\n\nSaturday: 10am to 2pm\n\n# Travel\n\n"
            "Item | Amount\n\nMeal allowance | 35 euros per day\n\nHotel | 120 euros per night\n\n"
-           "This sentence is prose and has no label.\n")
+           "This sentence is prose under its heading.\n")
     words = lambda texts: [len(t.split()) for t in texts]  # noqa: E731
     _, passages, _ = chunk_document(Document("d.md", raw, "0"), words, ChunkSettings())
     assert [(p.text, p.context) for p in passages] == [
         ("Monday to Friday: 9am to 6pm", "Opening hours"), ("Saturday: 10am to 2pm", "Opening hours"),
         ("Meal allowance | 35 euros per day", "Item | Amount"), ("Hotel | 120 euros per night", "Item | Amount"),
-        ("This sentence is prose and has no label.", "")]
+        ("This sentence is prose under its heading.", "Travel")]
     assert passages[1].labelled(passages[1].text) == "Opening hours: Saturday: 10am to 2pm"

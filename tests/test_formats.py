@@ -7,7 +7,7 @@ import pytest
 import rag
 from benchmarks.made_files import make_docx, make_pdf
 from rag.errors import RagWarning
-from rag.ingest.chunking import split_paragraphs
+from rag.ingest.chunking import ChunkSettings, chunk_document, split_paragraphs
 from rag.ingest.documents import load_documents
 from rag.ingest.formats.pdf import _page_text
 from tests.conftest import write_corpus
@@ -94,6 +94,64 @@ def test_html_main_text_only(tmp_path):
     ]
     for chrome in ("tracking", "color", "Home", "Site banner", "Related posts", "Copyright", "comment"):
         assert chrome not in doc.text
+
+
+API_PAGE = """<html><head><title>heapq - Python docs</title></head><body>
+<div class="related" role="navigation"><a href="index.html">previous</a> | <a href="next.html">next</a></div>
+<div class="body" role="main"><h1>heapq — Heap queue algorithm<a class="headerlink" href="#heapq">¶</a></h1>
+<p>This module provides an implementation of the heap queue algorithm, also known as the priority queue.</p>
+<h2>Functions<a class="headerlink" href="#functions">¶</a></h2>
+<dl><dt id="heapq.heappop">heapq.heappop(heap)<a class="headerlink" href="#heapq.heappop">¶</a></dt>
+<dd><p>Pop and return the smallest item from the heap, maintaining the heap invariant.</p>
+<div class="highlight"><pre>&gt;&gt;&gt; heappop([1, 3, 5])
+1</pre></div></dd>
+<dt id="heapq.heapify">heapq.heapify(x)</dt><dd><p>Transform list x into a heap, in-place, in linear time.</p></dd></dl>
+<h2>Command line</h2><dl><dt>-x</dt><dd><p>git-clean - Remove untracked files from the working tree</p></dd></dl>
+</div><div class="footer">© Copyright 2001-2023, Python Software Foundation.</div></body></html>"""
+
+
+def test_html_documentation_page_keeps_headings_and_terms_as_context_and_drops_chrome(tmp_path):
+    [doc] = load_documents(write_corpus(tmp_path / "docs", {"heapq.html": API_PAGE}))
+    assert doc.text.split("\n\n")[:4] == ["# heapq — Heap queue algorithm",
+                                          "This module provides an implementation of the heap queue algorithm, also "
+                                          "known as the priority queue.", "## Functions", "###### heapq.heappop(heap)"]
+    for chrome in ("¶", "previous", "Copyright", ">>>", "heappop([1, 3, 5])"):
+        assert chrome not in doc.text  # permalinks, navigation, the footer outside role=main, code blocks
+    words = lambda texts: [len(t.split()) for t in texts]  # noqa: E731
+    title, passages, _ = chunk_document(doc, words, ChunkSettings())
+    assert title == "heapq — Heap queue algorithm"  # its first heading, so not repeated in the contexts
+    assert [(p.context, p.text) for p in passages] == [
+        ("", "This module provides an implementation of the heap queue algorithm, also known as the priority queue."),
+        ("Functions › heapq.heappop(heap)",
+         "Pop and return the smallest item from the heap, maintaining the heap invariant."),
+        ("Functions › heapq.heapify(x)", "Transform list x into a heap, in-place, in linear time."),
+        # unmarked, short and without a full stop, yet text: the page marks its headings
+        ("Command line › -x", "git-clean - Remove untracked files from the working tree")]
+
+
+def test_a_term_is_searched_and_cited_but_never_quoted(tmp_path, embedder):
+    qa = rag.build(write_corpus(tmp_path / "docs", {"heapq.html": API_PAGE}), model=embedder, reader=False)
+    answer = qa.ask("What does heapq.heappop do?")
+    assert answer.answer == "Pop and return the smallest item from the heap, maintaining the heap invariant."
+    cited = next(p for p in qa.index.passages if p.text == answer.answer)
+    assert "heappop" in cited.context
+    assert "heappop(heap)" not in answer.answer
+
+
+def test_a_page_that_is_all_preformatted_text_is_read(tmp_path):
+    page = "<html><body><pre>The river Wandle was cleaned by three hundred volunteers in 2021.</pre></body></html>"
+    [doc] = load_documents(write_corpus(tmp_path / "docs", {"plain.html": page}))
+    assert _paragraphs(doc) == [("body", "The river Wandle was cleaned by three hundred volunteers in 2021.")]
+
+
+def test_markdown_headings_keep_their_level_in_the_context(tmp_path):
+    text = "# Guide\n\nHow to get started with the app on a new machine.\n\n## Install\n\n" \
+           "Run the installer and follow the steps it shows.\n\n## Use\n\n" \
+           "Open the app from the menu.\n\n### Settings\n\nThe settings live in the home folder.\n"
+    [doc] = load_documents(write_corpus(tmp_path / "docs", {"guide.md": text}))
+    words = lambda texts: [len(t.split()) for t in texts]  # noqa: E731
+    _, passages, _ = chunk_document(doc, words, ChunkSettings())
+    assert [p.context for p in passages] == ["", "Install", "Use", "Use › Settings"]  # the title is not repeated
 
 
 def test_html_without_main_text_is_skipped_with_the_reason(tmp_path):

@@ -25,7 +25,8 @@ def test_to_dict_follows_the_json_contract(qa):
     assert list(data) == ["question", "answered", "answer", "confidence", "score", "citations", "alternatives",
                           "message", "short_answer", "answer_span", "searched"]
     assert data["short_answer"] == "" and data["answer_span"] is None  # no reader here
-    assert list(data["citations"][0]) == ["source", "title", "paragraph", "page", "start", "end", "context", "score"]
+    assert list(data["citations"][0]) == ["source", "title", "paragraph", "page", "start", "end", "context", "score",
+                                                   "section"]
     for alternative in data["alternatives"]:
         assert list(alternative) == ["answer", "confidence", "citations"]
         c = alternative["citations"][0]

@@ -34,7 +34,7 @@ def _citation(index: Index, candidate: _Candidate) -> Citation:
     passage = index.passages[candidate.passage_id]
     start, end = passage.sentences[candidate.sentence]
     return Citation(passage.source, passage.title, passage.paragraph, passage.page, start, end, passage.text,
-                    round(candidate.score, 4))
+                    round(candidate.score, 4), passage.context)
 
 
 def _answers(index: Index, question: str, exclude: frozenset[str]):
@@ -89,7 +89,7 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, retriev
     def cite(r) -> Citation:
         p = passages[r.passage]
         start, end = p.sentences[r.sentence]
-        return Citation(p.source, p.title, p.paragraph, p.page, start, end, p.text, round(r.logit, 4))
+        return Citation(p.source, p.title, p.paragraph, p.page, start, end, p.text, round(r.logit, 4), p.context)
 
     def alternative(r) -> Alternative:
         return Alternative(passages[r.passage].sentence_text(r.sentence), round(reader.confidence(r.logit), 4),

@@ -18,6 +18,12 @@ class Citation:
     end: int
     context: str  # the cited paragraph's full text
     score: float
+    section: str = ""  # what the paragraph sits under: its headings ("Options › -x") or table header
+
+    @property
+    def heading(self) -> str:
+        """The document's title and the section the quote is in: "git-clean(1) › Options › -x"."""
+        return f"{self.title} › {self.section}" if self.section else self.title
 
     @property
     def location(self) -> str:

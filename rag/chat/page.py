@@ -53,6 +53,7 @@ CSS = """
 #rag-back {position: sticky; top: 0; z-index: 5; margin-top: .6em; align-self: flex-start;
   box-shadow: 0 0 0 .6em var(--block-background-fill);}
 .rag-document .rag-pn {display: inline-block; min-width: 2.2em; color: var(--rag-subdued); font-size: .8em;}
+.rag-document .rag-section {font-weight: 600; margin: 1em 0 .3em;}
 .rag-page {text-align: center; color: var(--rag-subdued); font-size: .8em; border-top: 1px dashed #ccc;
   margin: .8em 0;}
 .rag-chip {display: inline-block; min-width: 1.4em; text-align: center; border-radius: 1em; background: #eee;

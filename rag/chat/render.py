@@ -19,7 +19,7 @@ from ..ingest.chunking import Passage
 
 def plain_citation(quote: str, c: Citation) -> str:
     """What Copy puts on the clipboard: “quote” — title, page, paragraph (file)."""
-    return f"“{quote}” — {c.title}, {c.location} ({c.source})"
+    return f"“{quote}” — {c.heading}, {c.location} ({c.source})"
 
 
 def _open_link(c: Citation, label: str) -> str:
@@ -34,7 +34,8 @@ def _source_line(c: Citation, number: int | None = None, quote: str | None = Non
     chip = f'<span class="rag-chip">{number}</span> ' if number else ""
     copy = (f' · <button class="rag-copy" title="{escape(plain_citation(quote, c))}">Copy</button>'
             if quote else "")
-    return (f'<div class="rag-source">{chip}<b>{escape(c.title)}</b>, {c.location} · '
+    section = f" › {escape(c.section)}" if c.section else ""
+    return (f'<div class="rag-source">{chip}<b>{escape(c.title)}</b>{section}, {c.location} · '
             f'{_open_link(c, "open the document")}{copy} <small><code>{escape(c.source)}</code></small></div>')
 
 
@@ -149,17 +150,19 @@ def render_document(title: str, source: str, passages: Sequence[Passage], *, par
     (`id="rag-here"`, which the page scrolls to)."""
     parts = [f'<div class="rag-document"><h2>{escape(title)}</h2><p><small><code>{escape(source)}</code>'
              f"</small></p>"]
-    page = None
+    page, section = None, ""
     for p in passages:
         if p.page is not None and p.page != page:
             page = p.page
             parts.append(f'<div class="rag-page">Page {page}</div>')
-        label = f"{escape(p.context)}: " if p.context else ""
+        if p.context and p.context != section:  # the headings (or table header) the next paragraphs sit under
+            parts.append(f'<p class="rag-section">{escape(p.context)}</p>')
+        section = p.context
         if p.paragraph == paragraph and 0 <= start < end <= len(p.text):
             body = (f'{escape(p.text[:start])}<mark id="rag-here">{escape(p.text[start:end])}</mark>'
                     f"{escape(p.text[end:])}")
         else:
             body = escape(p.text)
-        parts.append(f'<p class="rag-paragraph"><span class="rag-pn">{p.paragraph}</span> {label}{body}</p>')
+        parts.append(f'<p class="rag-paragraph"><span class="rag-pn">{p.paragraph}</span> {body}</p>')
     parts.append("</div>")
     return "".join(parts)

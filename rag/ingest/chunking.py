@@ -20,6 +20,9 @@ Span = tuple[int, int]
 
 _LINE_END = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _JOINERS = (",", ";", "–", "—", "-", "(")
+_CHAIN_JOINER = " › "
+_HEADING_CHARS = 80  # of one heading in a passage's context (an API signature can run much longer)
+_CONTEXT_CHARS = 160  # of a passage's heading chain
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class ChunkSettings:
     max_tokens: int = 254  # the model's input limit minus its two special tokens
     language: str = "en"  # for sentence segmentation
     window_overlap: int = 1  # sentences shared by consecutive windows of a long paragraph
-    version: int = 5  # bump when the cleaning or splitting rules change (5: Markdown front matter, alert markers)
+    version: int = 6  # bump when the cleaning or splitting rules change (6: heading chains, definition terms)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Paragraph:
     end: int
     text: str
     role: str
+    level: int = 0  # a marked heading's level (1-6), 0 otherwise
 
 
 @dataclass(frozen=True)
@@ -54,8 +58,9 @@ class Passage:
     text: str
     sentences: tuple[Span, ...]
     page: int | None = None  # 1-based page where the paragraph starts (paged formats only)
-    # For a record (a table row, a key-value line): the label it is read under, i.e. its table's header
-    # row or the heading above it. Searched and read with the record, never quoted.
+    # The label it is read under: for a record (a table row, a key-value line) its table's header row or
+    # the heading above it; for other text the chain of headings above it. Searched and read with the
+    # passage and shown in its citation, never quoted.
     context: str = ""
 
     def sentence_text(self, i: int) -> str:
@@ -110,8 +115,9 @@ def _continues(previous: str, line: str) -> bool:
     return _starts_lower(line) or previous.endswith(_JOINERS)
 
 
-def split_paragraphs(raw: str, language: str = "en") -> list[Paragraph]:
-    """Paragraphs on blank lines, and on single newlines where a file writes one paragraph a line."""
+def split_paragraphs(raw: str, language: str = "en", *, marked_headings: bool = False) -> list[Paragraph]:
+    """Paragraphs on blank lines, and on single newlines where a file writes one paragraph a line.
+    `marked_headings`: the format marks its headings, so a short unmarked block is text (see `classify`)."""
     units: list[list[int]] = []  # [start, end] raw spans
     for block in _blocks(raw):
         wrapped = _hard_wrapped(raw, block)
@@ -126,16 +132,16 @@ def split_paragraphs(raw: str, language: str = "en") -> list[Paragraph]:
                 units[-1][1] = e
             else:
                 units.append([s, e])
-    cleaned, spans, headings = [], [], []
+    cleaned, spans, levels = [], [], []
     for s, e in units:
         text = cleaning.clean_inline(raw[s:e])
         if cleaning.has_words(text):
             cleaned.append(text)
             spans.append((s, e))
-            headings.append(cleaning.is_markdown_heading(raw[s:e]))
-    roles = cleaning.classify(cleaned, headings, language)
-    return [Paragraph(n, s, e, text, role)
-            for n, ((s, e), text, role) in enumerate(zip(spans, cleaned, roles), start=1)]
+            levels.append(_heading_level(raw[s:e]))
+    roles = cleaning.classify(cleaned, [level > 0 for level in levels], language, marked=marked_headings)
+    return [Paragraph(n, s, e, text, role, level if role == cleaning.HEADING else 0)
+            for n, ((s, e), text, role, level) in enumerate(zip(spans, cleaned, roles, levels), start=1)]
 
 
 def split_sentences(text: str, language: str = "en") -> tuple[Span, ...]:
@@ -189,31 +195,60 @@ def windows(text: str, sentences: Sequence[Span], sentence_tokens: Sequence[int]
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 
-def _labels(paragraphs: Sequence[Paragraph]) -> dict[int, str]:
-    """paragraph number -> label, for records (see `cleaning.is_record`): a table row's label is the
-    header row of its table, any other record's the heading above it."""
+def _heading_level(raw: str) -> int:
+    """The level of a Markdown-marked heading line ("## Options" -> 2), 0 for any other line."""
+    return len(raw.lstrip()) - len(raw.lstrip().lstrip("#")) if cleaning.is_markdown_heading(raw) else 0
+
+
+def _chain(headings: Sequence[str]) -> str:
+    """The headings above a passage, outermost first, each cut to `_HEADING_CHARS` and the outermost
+    left out past `_CONTEXT_CHARS` (the nearest heading says most about the passage)."""
+    parts = [h if len(h) <= _HEADING_CHARS else h[:_HEADING_CHARS].rsplit(" ", 1)[0] + "…" for h in headings]
+    while len(parts) > 1 and len(_CHAIN_JOINER.join(parts)) > _CONTEXT_CHARS:
+        parts.pop(0)
+    return _CHAIN_JOINER.join(parts)
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def _labels(paragraphs: Sequence[Paragraph], title: str = "") -> dict[int, str]:
+    """paragraph number -> label (see `Passage.context`). A record's (see `cleaning.is_record`) is the
+    header row of its table for a table row, else the heading above it; any other body paragraph's is
+    the chain of marked headings above it (a Markdown heading, an HTML h1-h6 or definition term, a Word
+    heading style), outermost first, less those the document's title already says: "Functions ›
+    heapq.heappop(heap)" in "heapq — Heap queue algorithm"."""
+    said = f" {_words(title)} "
     labels, heading, header = {}, "", ""
+    chain: list[tuple[int, str]] = []  # (level, text) of the marked headings in scope
     for p in paragraphs:
         if p.role == cleaning.HEADING:
             if cleaning.is_table_row(p.text):
                 header = p.text
             else:
                 heading, header = p.text, ""
+                if p.level:
+                    chain = [(level, text) for level, text in chain if level < p.level]
+                    if f" {_words(p.text)} " not in said:
+                        chain.append((p.level, p.text))
         elif p.role == cleaning.BODY and cleaning.is_record(p.text):
             labels[p.number] = header if (header and cleaning.is_table_row(p.text)) else heading
         else:
             header = ""
+            if p.role == cleaning.BODY and chain:
+                labels[p.number] = _chain([text for _, text in chain])
     return {number: label for number, label in labels.items() if label}
 
 
 def chunk_document(doc: Document, count_tokens: TokenCounter, settings: ChunkSettings,
                    first_id: int = 0) -> tuple[str, list[Passage], list[list[Span]]]:
     """(title, passages, windows per passage) for one document. Only body paragraphs become passages."""
-    paragraphs = split_paragraphs(doc.text, settings.language)
+    paragraphs = split_paragraphs(doc.text, settings.language, marked_headings=doc.marked_headings)
     title = doc.title or cleaning.derive_title([p.text for p in paragraphs], [p.role for p in paragraphs],
                                                doc.source)
     body = [p for p in paragraphs if p.role == cleaning.BODY]
-    labels = _labels(paragraphs)
+    labels = _labels(paragraphs, title)
     passages: list[Passage] = []
     spans: list[list[Span]] = []
     lengths = count_tokens([p.text for p in body]) if body else []

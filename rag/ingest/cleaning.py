@@ -51,6 +51,7 @@ _KEY_VALUE = re.compile(r"^[^\W\d][^:|]{0,40}:\s+\S")
 
 BODY, HEADING, BOILERPLATE = "body", "heading", "boilerplate"
 _PROSE_WORDS = 25  # a paragraph this long is prose even when it does not end like a sentence
+_MARKED_TEXT_WORDS = 6  # as long, where the format marks its headings
 
 
 def is_markdown_heading(line: str) -> bool:
@@ -150,9 +151,11 @@ def has_words(text: str) -> bool:
 
 
 def classify(paragraphs: Sequence[str], headings: Sequence[bool] | None = None,
-             language: str | Language = "en") -> list[str]:
+             language: str | Language = "en", *, marked: bool = False) -> list[str]:
     """The role of each cleaned paragraph of one document (see module docstring); `language` gives the
-    page-furniture and letter patterns."""
+    page-furniture and letter patterns. `marked`: the format marks its headings (HTML, Markdown), so an
+    unmarked paragraph of `_MARKED_TEXT_WORDS` words or more is text even when it does not end like a
+    sentence ("git-stash - Stash the changes in a dirty working directory away")."""
     lang = find_language(language)
     headings = headings or [False] * len(paragraphs)
     counts = Counter(_SPACE.sub(" ", p.casefold()) for p in paragraphs)
@@ -165,8 +168,8 @@ def classify(paragraphs: Sequence[str], headings: Sequence[bool] | None = None,
             roles.append(BOILERPLATE)
             continue
         signing_off = False
-        if counts[text.casefold()] > 1 and words <= 12:
-            roles.append(BOILERPLATE)  # a running page header or footer
+        if counts[text.casefold()] > 1 and words <= 12 and not markdown_heading:
+            roles.append(BOILERPLATE)  # a running page header or footer (a marked heading may repeat)
         elif words <= 25 and lang.chrome.search(text) or words <= 8 and lang.salutation.match(text):
             roles.append(BOILERPLATE)
         elif words <= 6 and lang.valediction.match(text):
@@ -174,7 +177,8 @@ def classify(paragraphs: Sequence[str], headings: Sequence[bool] | None = None,
             signing_off = True
         elif not markdown_heading and records[len(roles)]:
             roles.append(BODY)
-        elif markdown_heading or words < 4 or (words < _PROSE_WORDS and not ends_sentence(text)):
+        elif markdown_heading or words < 4 or (words < (_MARKED_TEXT_WORDS if marked else _PROSE_WORDS)
+                                                and not ends_sentence(text)):
             roles.append(HEADING)
         else:
             roles.append(BODY)
@@ -206,8 +210,8 @@ def _records(paragraphs: Sequence[str]) -> list[bool]:
 
 def derive_title(paragraphs: Sequence[str], roles: Sequence[str], fallback: str) -> str:
     """A readable title: the first heading near the top, else the file name made readable."""
-    for text, role in list(zip(paragraphs, roles))[:3]:
-        if role == HEADING and 2 <= word_count(text) <= 20:
+    for i, (text, role) in enumerate(list(zip(paragraphs, roles))[:3]):
+        if role == HEADING and (2 <= word_count(text) <= 20 or i == 0 and len(text) >= 4 and word_count(text) == 1):
             return text.rstrip(" :;,-–—")
     stem = re.sub(r"[_\-]+", " ", fallback.rsplit("/", 1)[-1].rsplit(".", 1)[0]).strip()
     return stem or fallback

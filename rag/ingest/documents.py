@@ -36,6 +36,7 @@ class Document:
     sha256: str
     title: str | None = None  # from metadata.json; derived from the text when None
     page_starts: tuple[int, ...] = ()  # paged formats: offset in `text` where each page begins
+    marked_headings: bool = False  # the format marks its headings: an unmarked block is not one
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding the character at `offset`; None for formats without pages."""
@@ -218,7 +219,7 @@ def read_document(file: SourceFile, loaders: Sequence[Loader] = DEFAULT_LOADERS)
                       RagWarning, stacklevel=2)
         return None
     return Document(source=file.source, text=extracted.text, sha256=file.sha256, title=file.title,
-                    page_starts=extracted.page_starts)
+                    page_starts=extracted.page_starts, marked_headings=extracted.marked_headings)
 
 
 def load_documents(folder: str | Path, loaders: Sequence[Loader] = DEFAULT_LOADERS) -> Iterator[Document]:

@@ -141,4 +141,4 @@ def extract(name: str, data: bytes) -> Extracted:
         raise UnreadableFile(reply["unreadable"])
     if "error" in reply:
         raise LoaderFailed(reply["error"])
-    return Extracted(reply["text"], tuple(reply["page_starts"]))
+    return Extracted(reply["text"], tuple(reply["page_starts"]), bool(reply.get("marked_headings")))

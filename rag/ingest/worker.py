@@ -46,7 +46,8 @@ def extract(name: str, data: bytes, memory_bytes: int) -> dict:
                 reply = {"unreadable": f"no loader reads {suffix or 'files without an extension'}"}
             else:
                 extracted = loader.load(data, name)
-                reply = {"text": extracted.text, "page_starts": list(extracted.page_starts)}
+                reply = {"text": extracted.text, "page_starts": list(extracted.page_starts),
+                         "marked_headings": extracted.marked_headings}
         except UnreadableFile as exc:
             reply = {"unreadable": str(exc)}
         except MemoryError:

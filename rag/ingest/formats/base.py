@@ -11,6 +11,8 @@ class Extracted:
 
     text: str
     page_starts: tuple[int, ...] = ()  # paged formats: offset in `text` where page 1, 2, ... begins
+    # The format marks its headings (HTML, Markdown): a block that is not marked is not a heading.
+    marked_headings: bool = False
 
 
 class UnreadableFile(Exception):

@@ -1,5 +1,5 @@
 """Word documents (.docx), read with python-docx: paragraphs and tables in document order,
-headings (Heading n and Title styles) marked as headings."""
+headings (Title and Heading n styles) marked as headings of their level."""
 
 from __future__ import annotations
 
@@ -15,9 +15,15 @@ from ...config import MAX_UNPACKED_BYTES
 from .base import Extracted, UnreadableFile
 
 
-def _is_heading(paragraph: Paragraph) -> bool:
+def _heading_level(paragraph: Paragraph) -> int:
+    """1 for Title, n for "Heading n" (at most 6), 0 for any other paragraph."""
     style = (paragraph.style.name if paragraph.style is not None else "") or ""
-    return style.startswith("Heading") or style == "Title"
+    if style == "Title":
+        return 1
+    if style.startswith("Heading"):
+        number = style.removeprefix("Heading").strip()
+        return min(int(number), 6) if number.isdigit() and int(number) > 0 else 1
+    return 0
 
 
 def docx_blocks(document) -> list[str]:
@@ -25,8 +31,9 @@ def docx_blocks(document) -> list[str]:
     for item in document.iter_inner_content():
         if isinstance(item, Paragraph):
             text = " ".join(item.text.split())
+            level = _heading_level(item)
             if text:
-                blocks.append(f"# {text}" if _is_heading(item) else text)
+                blocks.append(f"{'#' * level} {text}" if level else text)
         elif isinstance(item, Table):
             for row in item.rows:
                 cells = list(dict.fromkeys(" ".join(c.text.split()) for c in row.cells))

@@ -1,11 +1,15 @@
 """HTML, parsed with Beautiful Soup: the main text only. Scripts, styles, navigation, headers,
-footers, forms and asides are dropped; when the page marks its content with <main> or <article>,
-only that is read. Each block element (paragraph, heading, list item, cell, quote) is a paragraph."""
+footers, forms, asides, code blocks and permalink marks ("¶") are dropped; when the page marks its
+content (<main>, role="main", <article>), only that is read. Each block element (paragraph, heading,
+list item, cell, quote) is a paragraph. Headings keep their level ("## Options"), and a definition
+list's term (<dt>: an API entry's name, a glossary word, a command-line option) is written as a
+heading below them, so that the description under it is searched and cited under its term."""
 
 from __future__ import annotations
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
+from ..cleaning import is_markdown_heading
 from .base import Extracted, UnreadableFile
 from .text import decode_prose
 
@@ -14,13 +18,22 @@ _DROP = ("script", "style", "noscript", "template", "nav", "header", "footer", "
 _BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td", "th", "dt", "dd",
            "figcaption", "caption", "div", "section", "article", "main", "body", "table", "ul", "ol", "dl", "tr"}
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_PROSE_BESIDE_CODE = 20  # words outside <pre> for the page to be prose with code in it
+_TERM_LEVEL = 6  # a <dt> is read as the deepest heading: the next term or any heading ends its scope
+_PERMALINKS = {"¶", "#", "§", "🔗"}  # the mark a documentation site puts after a heading or term
 _CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search"}
+
+
+def _level(node: Tag) -> int:
+    """A heading's level (1 to 6), the term level for a <dt>, 0 for any other block."""
+    return int(node.name[1]) if node.name in _HEADINGS else _TERM_LEVEL if node.name == "dt" else 0
 
 
 def _flush(node: Tag, buffer: list[str], out: list[str]) -> None:
     text = " ".join("".join(buffer).split())
     if text:
-        out.append(f"# {text}" if node.name in _HEADINGS else text)
+        level = _level(node)
+        out.append(f"{'#' * level} {text}" if level else text)
     buffer.clear()
 
 
@@ -59,6 +72,16 @@ def _before_unclosed_comment(markup: str) -> str:
     return markup
 
 
+def _drop_code(root: Tag) -> None:
+    """Code blocks (<pre>) are not quotable prose: dropped, unless the page is nothing but preformatted
+    text (a plain-text document wrapped in <pre>), which is then read as text."""
+    blocks = root.find_all("pre")
+    inside = sum(len(block.get_text(" ").split()) for block in blocks)
+    if blocks and len(root.get_text(" ").split()) - inside >= _PROSE_BESIDE_CODE:
+        for block in blocks:
+            block.decompose()
+
+
 def html_blocks(markup: str) -> list[str]:
     soup = BeautifulSoup(_before_unclosed_comment(markup), "lxml")
     title = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
@@ -70,7 +93,11 @@ def html_blocks(markup: str) -> list[str]:
     for tag in soup.find_all(attrs={"hidden": True}):
         if not tag.decomposed:
             tag.decompose()
-    root = soup.find("main") or soup.find("article") or soup.body or soup
+    for tag in soup.find_all("a", href=True):
+        if not tag.decomposed and tag["href"].startswith("#") and tag.get_text().strip() in _PERMALINKS:
+            tag.decompose()
+    root = soup.find("main") or soup.find(attrs={"role": "main"}) or soup.find("article") or soup.body or soup
+    _drop_code(root)
     out: list[str] = []
     _blocks(root, out)
     if title and not any(block.startswith("# ") for block in out[:1]):
@@ -83,6 +110,6 @@ class HtmlLoader:
 
     def load(self, data: bytes, name: str) -> Extracted:
         blocks = html_blocks(decode_prose(data, name))
-        if not any(not b.startswith("# ") for b in blocks):
+        if all(is_markdown_heading(b) for b in blocks):
             raise UnreadableFile("the page has no main text (only navigation, scripts or styles)")
-        return Extracted("\n\n".join(blocks) + "\n")
+        return Extracted("\n\n".join(blocks) + "\n", marked_headings=True)

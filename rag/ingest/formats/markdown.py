@@ -43,20 +43,20 @@ def _front_matter(source: str) -> tuple[str | None, str]:
 
 
 def markdown_blocks(source: str) -> list[str]:
-    """The document's text blocks in reading order, headings marked with '# '."""
+    """The document's text blocks in reading order, headings marked with their level ('## Options')."""
     title, source = _front_matter(source)
     blocks: list[str] = [f"# {title}"] if title else []
     tokens = _PARSER.parse(source)
-    heading = False
+    heading = 0  # the level of the heading being read, 0 outside one
     quote_opened = False  # the next paragraph is a quote's first, where GitHub's alert marker goes
     row: list[str] | None = None
     for token in tokens:
         if token.type == "blockquote_open":
             quote_opened = True
         elif token.type == "heading_open":
-            heading = True
+            heading = int(token.tag[1])
         elif token.type == "heading_close":
-            heading = False
+            heading = 0
         elif token.type == "tr_open":
             row = []
         elif token.type == "tr_close" and row is not None:
@@ -70,7 +70,7 @@ def markdown_blocks(source: str) -> list[str]:
             if row is not None:
                 row.append(text)
             elif text:
-                blocks.append(f"# {text}" if heading else text)
+                blocks.append(f"{'#' * heading} {text}" if heading else text)
     return blocks
 
 
@@ -78,4 +78,4 @@ class MarkdownLoader:
     extensions = (".md", ".markdown")
 
     def load(self, data: bytes, name: str) -> Extracted:
-        return Extracted("\n\n".join(markdown_blocks(decode_prose(data, name))) + "\n")
+        return Extracted("\n\n".join(markdown_blocks(decode_prose(data, name))) + "\n", marked_headings=True)
