@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import notes
 from .answering.settings import AnswerSettings
 from .arguments import PORT, positive, read_bounded, whole
 from .config import MAX_QUESTIONS_FILE_BYTES
@@ -318,6 +319,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     warnings.showwarning = _show_warning
+    notes.show()
     try:
         return args.run(args)
     except RagError as exc:

@@ -68,3 +68,11 @@ def test_the_space_front_matter_names_and_preloads_the_model_the_index_uses():
     assert f"models:\n  - {model}\n" in front and f"preload_from_hub:\n  - {model}\n" in front
     assert reader["base_model"] == model  # the reader's base comes from the same preloaded model
     assert "app_file: app.py" in front
+
+
+def test_the_pypi_page_is_a_short_description_of_its_own_not_the_readme():
+    readme = _project()["readme"]
+    assert readme["content-type"] == "text/markdown"
+    text = readme["text"]
+    assert len(text.splitlines()) <= 30 and "---\n" not in text and "make " not in text
+    assert 'pip install "rag-quotes[offline]"' in text and "pip install torch==2.13.0" in text

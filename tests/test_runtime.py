@@ -93,3 +93,38 @@ def test_a_huge_text_is_tokenized_only_as_far_as_its_kept_pieces(tmp_path):
     cut = tokenizer.batch([text], max_length=10, special=False)[0]
     assert cut == tokenizer.batch([text[:2000]], max_length=10, special=False)[0]
     assert len(cut) == 10
+
+
+
+@pytest.fixture
+def notes_said(caplog, monkeypatch):
+    """The messages said on rag's notes logger (whether or not `notes.show()` ran in this process)."""
+    import logging
+
+    monkeypatch.setattr(logging.getLogger("rag.notes"), "propagate", True)
+    caplog.set_level(logging.INFO, logger="rag.notes")
+    return lambda: [r.getMessage() for r in caplog.records if r.name == "rag.notes"]
+
+
+def test_the_first_export_says_what_it_prepares_and_a_cached_graph_says_nothing(tiny_sentence_model, tmp_path,
+                                                                                 monkeypatch, notes_said, caplog):
+    monkeypatch.setenv("RAG_CACHE", str(tmp_path / "cache"))
+    load_embedder(str(tiny_sentence_model))
+    assert notes_said() == [f"preparing the embedder for this machine, once (an ONNX export of a few seconds, "
+                            f"kept in {tmp_path / 'cache' / 'onnx'})"]
+    caplog.clear()
+    load_embedder(str(tiny_sentence_model))
+    assert notes_said() == []
+
+
+def test_notes_print_as_one_line_each_on_stderr(capsys, monkeypatch):
+    import logging
+
+    from rag import notes
+
+    logger = logging.getLogger("rag.notes")
+    monkeypatch.setattr(logger, "handlers", [h for h in logger.handlers if not getattr(h, "_rag_notes", False)])
+    notes.show()
+    notes.show()  # a second call adds no second handler
+    notes.say("preparing the reader")
+    assert capsys.readouterr().err == "rag: preparing the reader\n"

@@ -18,7 +18,7 @@ from starlette.middleware import Middleware
 
 import rag
 
-from .. import api, config
+from .. import api, config, notes
 from ..arguments import PORT
 from ..config import (
     MAX_HISTORY_TURNS,
@@ -388,6 +388,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def serve(index: str | None = None, port: int | None = None, *, feedback_log: str | None = None) -> None:
     """Load the index (default: $RAG_INDEX, else the bundled one) and serve the chat page on `port`."""
+    notes.show()
     qa = api.open_index(index or config.index_path())
     port = port or config.port()
     demo = build_demo(qa, feedback_log=feedback_log)
