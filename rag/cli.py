@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 # `rag --help` and argument errors answer at once.
 
 EXIT_ERROR, EXIT_USAGE = 1, 2
+LISTED = 20  # documents named per kind of change after `rag index`
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -140,8 +141,10 @@ def _index(args: argparse.Namespace) -> int:
           f"{len(changes['removed'])} removed, {len(changes['unchanged'])} unchanged; "
           f"{changes['embedded_texts']} texts embedded in {manifest.build_seconds:.1f} s")
     for kind in ("added", "updated", "removed"):
-        for source in changes[kind][:20]:
+        for source in changes[kind][:LISTED]:
             print(f"  {kind}: {printable(source)}")
+        if len(changes[kind]) > LISTED:
+            print(f"  ... and {len(changes[kind]) - LISTED} more {kind} (every document is in {out / 'manifest.json'})")
     if manifest.skipped:
         print(f"  skipped (see the warnings above): {len(manifest.skipped)} file(s)")
     print(f"indexed {counts['documents']} documents, {counts['passages']} passages, {counts['sentences']} "

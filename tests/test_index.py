@@ -277,8 +277,12 @@ def test_index_command_prints_what_changed(corpus, tmp_path, embedder, monkeypat
     printed = capsys.readouterr().out
     assert printed.startswith("documents: 1 added, 0 updated, 0 removed, 3 unchanged; 2 texts embedded in ")
     assert "  added: new.txt\n" in printed
+    monkeypatch.setattr(cli, "LISTED", 3)
     assert cli.main(["index", str(corpus), "--out", str(out), "--quiet", "--full"]) == 0
-    assert capsys.readouterr().out.startswith("documents: 4 added, 0 updated, 0 removed, 0 unchanged")
+    printed = capsys.readouterr().out
+    assert printed.startswith("documents: 4 added, 0 updated, 0 removed, 0 unchanged")
+    assert printed.count("  added: ") == 3  # the rest are counted, and where to find them said
+    assert f"  ... and 1 more added (every document is in {out / 'manifest.json'})\n" in printed
 
 
 def test_approximate_store_is_recorded_and_loads(corpus, tmp_path, embedder):

@@ -102,7 +102,7 @@ class QA:
                     answering = replace(answering, reader_passages=answering.reader_passages + 1)
                 # It is read beside the others, never alone: a follow-up's answer is as often elsewhere.
                 answering = replace(answering, reader_stops=None)
-                (hit,) = score(self.index, vector, rewritten.lexical, [quoted], self.retrieval)
+                (hit,) = score(self.index, vector, rewritten.lexical, [quoted], self.retrieval, titles=rewritten.titles)
                 hits = [replace(hit, score=max(hit.score, hits[0].score))] + [h for h in hits if h.passage_id != quoted]
             retrieved = rewritten._replace(hits=hits)
             return replace(self._answer(searched, vector, retrieved, answering, asked=cleaned, exclude=past),

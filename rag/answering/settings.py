@@ -35,6 +35,7 @@ class RetrievalSettings:
     dense_weight: float = 0.5
     lexical_weight: float = 0.6
     sentence_weight: float = 1.0
+    title_weight: float = 0.0  # the document title's prior (see retrieval)
 
     def __post_init__(self) -> None:
         _check(self, ("candidates",))

@@ -9,7 +9,7 @@ added); a FAISS store is written afresh from the kept and new vectors (it is sav
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from ..encoders.embedder import Embedder
 from ..errors import CorpusError
 from ..ingest import documents
 from ..ingest.chunking import ChunkSettings, Passage, chunk_document
-from ..ingest.documents import read_document, scan, supported_extensions
+from ..ingest.documents import SourceFile, read_document, scan, supported_extensions
 from ..ingest.language import language as find_language
 from .manifest import Manifest, versions
 from .stores import VectorStore, create_store, in_memory, parse_store, window_id
@@ -54,6 +54,7 @@ class _Builder:
             self.pending.append((replace(passage, id=len(self.passages)), windows, ids))
             self.passages.append(self.pending[-1][0])
             self.pending_texts += len(windows) + len(passage.sentences)
+            self.bar.total = (self.bar.total or 0) + len(windows) + len(passage.sentences)  # queued so far
         if self.pending_texts >= self.chunk:
             self.flush()
 
@@ -105,6 +106,20 @@ def _compatible(manifest: Manifest, embedder: Embedder, settings: ChunkSettings)
             and manifest.chunking == asdict(settings))
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.lstat().st_size
+    except OSError:
+        return 0
+
+
+def _counted(files: Iterable[SourceFile], bar, sizes: dict[Path, int]) -> Iterator[SourceFile]:
+    """`files`, moving `bar` on by each file's size once the caller is done with it."""
+    for file in files:
+        yield file
+        bar.update(sizes.get(file.path, 0))
+
+
 def build_index(folder: str | Path, embedder: Embedder, *, progress: bool = False, previous: Index | None = None,
                 store: str = "faiss", out: Path | None = None, language: str = "en") -> Index:
     """Read every document under `folder`, chunk, embed and index it (see `storage.save_index`).
@@ -135,7 +150,12 @@ def build_index(folder: str | Path, embedder: Embedder, *, progress: bool = Fals
     changes: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
     seen: dict[str, str] = {}
     paths = documents.list_files(folder) if folder.is_dir() else []
-    for file in tqdm(scan(folder, paths=paths), total=len(paths), desc="Reading", unit="file", disable=not progress):
+    # Reading and embedding interleave (a batch is embedded as soon as it is full), so the bytes read
+    # measure the whole build: that bar's total and ETA are the build's.
+    sizes = {path: _size(path) for path in paths}
+    bar = tqdm(total=sum(sizes.values()), desc="Reading and embedding", unit="B", unit_scale=True,
+               unit_divisor=1024, disable=not progress)
+    for file in _counted(scan(folder, paths=paths), bar, sizes):
         seen[file.source] = file.sha256
         old = before.get(file.source)
         if old is not None and old["sha256"] == file.sha256:
@@ -156,6 +176,8 @@ def build_index(folder: str | Path, embedder: Embedder, *, progress: bool = Fals
                                                               dtype=np.int64)))
         vectors.delete(previous.window_ids[rows])
     window_ids, window_passage, sentence_vectors = builder.finish(embedder.dimension)
+    bar.update(bar.total - bar.n)  # the files that were skipped
+    bar.close()
     passages = builder.passages
     if not passages:
         if not in_place:

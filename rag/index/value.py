@@ -47,6 +47,21 @@ class Index:
         return BM25Index([p.labelled(p.text) for p in self.passages], language=language(self.manifest.language))
 
     @cached_property
+    def _titles(self) -> tuple[BM25Index, np.ndarray]:
+        """BM25 over the documents' titles, and passage id -> its document's row there."""
+        sources = list(dict.fromkeys(p.source for p in self.passages))
+        row = {source: i for i, source in enumerate(sources)}
+        titles = BM25Index([self.titles.get(s) or s for s in sources], language=language(self.manifest.language))
+        return titles, np.fromiter((row[p.source] for p in self.passages), dtype=np.int64, count=len(self.passages))
+
+    def title_scores(self, question: str) -> np.ndarray:
+        """passage id -> the question's BM25 score of its document's title over the best title's (0..1)."""
+        titles, document = self._titles
+        scores = titles.scores(question)
+        best = float(scores.max()) if len(scores) else 0.0
+        return (scores / best)[document].astype(np.float32) if best > 0 else np.zeros(len(document), np.float32)
+
+    @cached_property
     def sentence_count(self) -> np.ndarray:
         """passage id -> its number of sentences."""
         return np.fromiter((len(p.sentences) for p in self.passages), dtype=np.int64, count=len(self.passages))
