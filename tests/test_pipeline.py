@@ -82,3 +82,23 @@ def test_dense_scores_match_brute_force(qa):
     vectors = index.store.fetch(index.window_ids)  # every window's vector, by its id
     brute = [max(float(v @ query) for v, p in zip(vectors, index.window_passage) if p == i) for i in ids]
     assert np.allclose(dense_scores(index, query, ids), brute, atol=1e-6)
+
+
+def test_a_title_prior_ranks_the_document_the_question_names(tmp_path, embedder):
+    from dataclasses import replace
+
+    from conftest import write_corpus
+
+    corpus = write_corpus(tmp_path / "docs", {
+        "a.md": "# git-stash\n\nThe changes are saved away and the working tree is clean again.\n",
+        "b.md": "# Branches\n\nA stash of changes is saved away when the working tree is clean again.\n"})
+    qa = rag.build(corpus, model=embedder, reader=False)
+    question = "What does git-stash save?"
+    (vector,) = qa.embedder.encode([question])
+    off = retrieve(qa.index, vector, question, k=2, settings=qa.retrieval)
+    on = retrieve(qa.index, vector, question, k=2, settings=replace(qa.retrieval, title_weight=5.0))
+    assert off.titles is None  # off by default, and then not computed
+    assert qa.index.passages[on.hits[0].passage_id].source == "a.md"
+    before = next(h for h in off.hits if h.passage_id == on.hits[0].passage_id)
+    assert on.hits[0].score - before.score == pytest.approx(5.0)
+    assert list(qa.index.title_scores(question)) == [1.0, 0.0]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..index.value import Index
+from ..ingest.chunking import Passage
 from ..ingest.language import language
 from ..reader import Reader
 from .answer_type import expected, holds
@@ -30,11 +31,15 @@ def _confidence(score: float, settings: AnswerSettings) -> float:
     return 1.0 / (1.0 + math.exp(-(score - settings.threshold) / settings.temperature))
 
 
-def _citation(index: Index, candidate: _Candidate) -> Citation:
-    passage = index.passages[candidate.passage_id]
-    start, end = passage.sentences[candidate.sentence]
+def _cite(passage: Passage, sentence: int, score: float) -> Citation:
+    """The citation of one sentence of a passage."""
+    start, end = passage.sentences[sentence]
     return Citation(passage.source, passage.title, passage.paragraph, passage.page, start, end, passage.text,
-                    round(candidate.score, 4), passage.context)
+                    round(score, 4), passage.context)
+
+
+def _citation(index: Index, candidate: _Candidate) -> Citation:
+    return _cite(index.passages[candidate.passage_id], candidate.sentence, candidate.score)
 
 
 def _answers(index: Index, question: str, exclude: frozenset[str]):
@@ -87,9 +92,7 @@ def read(index: Index, reader: Reader, question: str, query: np.ndarray, retriev
                                               index.sentence_words(passages[r.passage].id)[r.sentence], asked_terms)]
 
     def cite(r) -> Citation:
-        p = passages[r.passage]
-        start, end = p.sentences[r.sentence]
-        return Citation(p.source, p.title, p.paragraph, p.page, start, end, p.text, round(r.logit, 4), p.context)
+        return _cite(passages[r.passage], r.sentence, r.logit)
 
     def alternative(r) -> Alternative:
         return Alternative(passages[r.passage].sentence_text(r.sentence), round(reader.confidence(r.logit), 4),
