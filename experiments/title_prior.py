@@ -61,7 +61,7 @@ def main() -> None:
     questions = sample(questions, args.limit)
     qa = rag.load(work / "index", reader=False)
     gold = gold_passages(qa.index.passages, questions)
-    report["squad_tune"] = {"questions": len(questions), "first": firsts(qa, [q.question for q in questions],
+    report["squad_tune"] = {"questions": len(questions), "first": firsts(qa, [q.text for q in questions],
                                                                          lambda i, p: p.id == gold[i])}
     print("squad_tune", report["squad_tune"], flush=True)
     if args.out:
