@@ -114,17 +114,23 @@ def _right(answer, question: Question) -> bool:
     return contains_answer(quote, question.answers)
 
 
-def score_conversations(qa, path: str | Path) -> dict:
-    """Hand-written conversations (JSONL: {"turns": [{"question", "source", "expect"}, ...]}; `source`
-    and `expect` may list alternatives): a turn is right when its first citation is the expected file
-    and the quote contains an expected phrase. Follow-up turns are also asked alone, for comparison."""
+def read_conversations(path: str | Path) -> list[dict]:
+    """A conversations file (JSONL, one {"turns": [...]} per line), blank lines skipped."""
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def score_conversations(qa, conversations: str | Path | Sequence[dict]) -> dict:
+    """Hand-written conversations (a JSONL file or its parsed lines: {"turns": [{"question", "source",
+    "expect"}, ...]}; `source` and `expect` may list alternatives; a turn without `source` expects a
+    decline): a turn is right when its first citation is the expected file and the quote contains an
+    expected phrase, or it is declined where it should be. Follow-up turns are also asked alone."""
+    if isinstance(conversations, (str, Path)):
+        conversations = read_conversations(conversations)
     first = follow = alone = n_first = n_follow = 0
     misses = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
+    for conversation in conversations:
         history = []
-        for i, turn in enumerate(json.loads(line)["turns"]):
+        for i, turn in enumerate(conversation["turns"]):
             answer = qa.ask(turn["question"], history=history)
             right = turn_is_right(answer, turn)
             if i == 0:
@@ -140,6 +146,8 @@ def score_conversations(qa, path: str | Path) -> dict:
 
 
 def turn_is_right(answer, turn: dict) -> bool:
+    if not turn.get("source"):
+        return not answer.answered
     sources = turn["source"] if isinstance(turn["source"], list) else [turn["source"]]
     phrases = turn["expect"] if isinstance(turn["expect"], list) else [turn["expect"]]
     return (answer.answered and answer.citations[0].source in sources
