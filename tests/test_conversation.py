@@ -27,7 +27,8 @@ def weights(text: str) -> dict[str, float]:
     (["Why are Londoners worried about the report?"], "What are their worries?", "What are Londoners’ worries?"),
     (["What immigration route did the UK open?"], "When did it launch?", "When did the immigration route launch?"),
     (["Which cities has London signed agreements with?"], "Who signed them?", "Who signed the cities?"),
-    (["What sanctions did the UK impose?"], "Why?", "Why sanctions did the UK impose?"),
+    (["What sanctions did the UK impose?"], "Why?", "Why did the UK impose sanctions?"),
+    (["Which country did Brazil gain independence from?"], "When?", "When did Brazil gain independence?"),
     (["What is the Deputy Mayor writing about?"], "About what?", "About what is the Deputy Mayor writing about?"),
     # A time or place said again replaces the last question's own: "in 2019" -> "in 2022".
     (["What did the UK do in 2019?"], "And in 2022?", "What did the UK do in 2022?"),
@@ -234,3 +235,29 @@ def test_hand_written_conversations_are_scored_turn_by_turn(qa, tmp_path):
     scores = score_conversations(qa, path)
     assert {k: scores[k] for k in ("first_turns", "first_right", "follow_ups", "follow_ups_right")} == {
         "first_turns": 1, "first_right": 1, "follow_ups": 1, "follow_ups_right": 1}
+
+
+def test_a_follow_up_stays_in_the_document_the_conversation_is_about(tmp_path, embedder):
+    from dataclasses import replace
+
+    from conftest import write_corpus
+
+    corpus = write_corpus(tmp_path / "countries", {
+        "ghana.md": "# Ghana\n\nThe capital of Ghana is Accra.\n\nThe president is John Mahama.\n",
+        "kenya.md": "# Kenya\n\nThe capital of Kenya is Nairobi.\n\nThe president is William Ruto.\n"})
+    qa = rag.build(corpus, model=embedder, reader=False)
+    qa.retrieval = replace(qa.retrieval, topic_weight=1.0)
+    for country, president in (("Ghana", "John Mahama"), ("Kenya", "William Ruto")):
+        first = qa.ask(f"What is the capital of {country}?")
+        assert first.citations[0].source == f"{country.lower()}.md"
+        follow = qa.ask("Who is the president?", history=[first])
+        assert follow.searched == "" and follow.answered, follow  # searched as asked: no rewrite to show
+        assert president in follow.answer and follow.citations[0].source == f"{country.lower()}.md"
+        there = qa.ask("Who is the president there?", history=[first])
+        assert there.searched == f"Who is the president in {country}?"
+    # A follow-up that names another document's title changes the topic: no prior for the old one.
+    turns = [Turn("What is the capital of Ghana?", answer="The capital of Ghana is Accra.")]
+    assert qa._topic(turns, "And Kenya's president?") is None
+    assert list(qa._topic(turns, "Who is the president there?")) == [1.0, 1.0, 0.0, 0.0]
+    qa.retrieval = replace(qa.retrieval, topic_weight=0.0)
+    assert qa._topic(turns, "Who is the president there?") is None  # off: not computed

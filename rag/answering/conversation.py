@@ -10,8 +10,8 @@ Four rewrites, tried in this order:
     Reduction Unit launch?", or "the VRU" where the quote abbreviates it so); "this"/"that" closing a
     question with few words of its own point at the last answer, whose words are added (as HQE carries
     over a conversation's important terms);
-  * too short to search ("Why?", "And when?", "How many?"): the new question word in front of the rest
-    of the previous question;
+  * too short to search ("Why?", "And when?", "How many?": no searchable word of its own): the new
+    question word in front of the rest of the previous question;
   * "And ..." with few words of its own: the last question's words are added.
 How rare a word is comes from the corpus (`weights`: word -> idf, the index's BM25 vocabulary), so
 the rules need no list of names and work on any corpus.
@@ -52,7 +52,8 @@ _SAID_ABOUT = re.compile(r"^what\s+(?:did|does|do|has|have|had|will|would)\s+.+?
 _HEAD_END = re.compile(rf"\s+(?:{'|'.join(sorted(_PREPOSITIONS | {'of', 'against', 'about'}))})\s")
 _QUOTES = " \"“”‘’'.,;:!"  # what a short answer may carry at its ends from the quote around it
 _VAGUE_END = re.compile(rf"\s(?:{'|'.join(sorted(_PREPOSITIONS))})\s+\w+(?:\s+\w+)?\s*\??\s*$", re.IGNORECASE)
-_SHORT_WORDS = 1  # a question with at most this many searchable words of its own leans on the last turn
+_SHORT_WORDS = 1  # a question with fewer searchable words of its own than this is too short to search
+_TOPIC_WORDS = 2  # one with at most this many and no name leans on the conversation's topic ("Who is the king?")
 _OWN_WORDS = 3  # a question with a back-reference and fewer searchable words than this leans on the last turn
 _OPENER_WORDS = 2  # "And ..." with at most this many searchable words leans on the last turn
 # Verbs that answer something said before ("How did China respond?"): with few words of their own,
@@ -242,6 +243,14 @@ def _abbreviated(name: str, quote: str) -> str:
     return (name[:len(name) - len(bare)] + found.group(1)) if found else name
 
 
+def leans_on_topic(question: str, weights: Callable[[str], Mapping[str, float]]) -> bool:
+    """Whether a question with no back-reference still leans on what the conversation is about: a few
+    searchable words of its own and no name ("Who is the president?", "What is the capital?" after a
+    question about one country). Such a question is searched as asked, in the conversation's document."""
+    body = _OPENERS.sub("", question.strip()) or question
+    return len(weights(body)) <= _TOPIC_WORDS and not any(named for _, _, named in content_runs(body))
+
+
 def rewrite(question: str, history: Iterable | None, weights: Callable[[str], Mapping[str, float]]) -> str:
     """The question to search for: `question` itself when it stands on its own (or there is no earlier
     turn), else its standalone rewrite from the last turn. `weights(text)` gives the searchable words of
@@ -283,18 +292,29 @@ def rewrite(question: str, history: Iterable | None, weights: Callable[[str], Ma
                 old = _abbreviated(re.sub(r"[’']s$", "", old), last.answer)
                 if _BACK[low]:  # a possessive: "Londoners’ worries", "the Unit’s budget"
                     old += "’" if old.endswith("s") else _BACK[low]
+                elif low == "there" and old.split()[0].lower() not in _PREPOSITIONS:
+                    old = f"in {old}"  # "Who is the president there?" -> "... president in Ghana?"
                 return body[:start] + old + body[end:]
         if low in _DEMONSTRATIVES and end == len(body.rstrip(" ?.!")) and (own < _OWN_WORDS or not has_name):
             # "Who said that?", "When was this?": it points at the last answer (or the last question).
             return f"{body.rstrip(' ?')}? {last.answer or previous}"
-    if own <= _SHORT_WORDS and len(words) <= 4 and _QUESTION_WORDS & set(lowered):
+    if own < _SHORT_WORDS and len(words) <= 4 and _QUESTION_WORDS & set(lowered):
         # "Why?", "And when?", "About what?": the new question in front of the rest of the last one.
         rest = _words(previous)
         asked = rest[0][2].lower() if rest else ""
-        cut = rest[1][0] if len(rest) > 1 and asked in _QUESTION_WORDS else 0
-        tail = previous[cut:].strip().rstrip(" ?")
+        # The last question's own question phrase goes: "Which country did Brazil ...?" keeps "did Brazil ...".
+        skip = 1 if len(rest) > 1 and asked in _QUESTION_WORDS else 0
+        if asked in {"what", "which", "whose"}:
+            verb = next((j for j in range(1, min(len(rest), 4)) if rest[j][2].lower() in _AUXILIARIES), 1)
+            skip = verb
+        tail = previous[rest[skip][0] if skip else 0:].strip().rstrip(" ?")
+        dangling = _words(tail)[-1][2].lower() in _PREPOSITIONS if _words(tail) else False
         if asked in {"what", "which"} and last.short:  # "What does he want?" "Why?" -> why he wants <it>
-            tail = f"{tail} {last.short}"
+            tail = f"{tail} {last.short}"  # "... independence from?" -> "... independence from Portugal"
+        elif dangling:
+            tail = tail[:_words(tail)[-1][0]].rstrip()
+        elif skip > 1:  # "What sanctions did the UK impose?" -> "Why did the UK impose sanctions?"
+            tail = f"{tail} {previous[rest[1][0]:rest[skip - 1][1]]}"
         return f"{body.rstrip(' ?')} {tail}?"
     if own <= _OPENER_WORDS and (_OPENERS.match(q) or any(_REACTIONS.match(w) for w in lowered)):
         # "And when did the Mayor reply?", "How did China respond?": carry the last question's words

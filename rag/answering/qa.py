@@ -18,7 +18,7 @@ from ..ingest.cleaning import printable
 from ..ingest.language import Language, language
 from ..reader import Reader
 from .answer_type import asks_for_more
-from .conversation import Turn, as_turns, rewrite
+from .conversation import Turn, as_turns, leans_on_topic, rewrite
 from .extraction import extract, read
 from .retrieval import Retrieved, merge, retrieve, score
 from .settings import AnswerSettings, RetrievalSettings
@@ -81,17 +81,23 @@ class QA:
         # "Who else imposed them?", "Which other river ...?": the quote just given is not the answer again.
         past = frozenset({turns[-1].answer}) if turns and turns[-1].answer and asks_for_more(
             cleaned, self._language) else frozenset()
-        if searched == cleaned:
+        # A follow-up with no back-reference to rewrite ("Who is the president?") is searched as asked,
+        # in the document the conversation is about; one that stands on its own, as without a history.
+        topic = self._topic(turns, cleaned) if searched != cleaned or (
+            turns and leans_on_topic(cleaned, self.index.bm25.query_weights)) else None
+        if searched == cleaned and topic is None:
             if not past:
                 return self.ask_many([cleaned])[0]
             (vector,) = self.embedder.encode([cleaned])
             with runtime.one_blas_thread():
                 retrieved = retrieve(self.index, vector, cleaned, k=self._k, settings=self.retrieval)
                 return self._answer(cleaned, vector, retrieved, exclude=past)
-        vector, literal = self.embedder.encode([searched, cleaned])
+        vector, literal = self.embedder.encode([searched, cleaned]) if searched != cleaned else (
+            2 * list(self.embedder.encode([cleaned])))
         with runtime.one_blas_thread():
-            rewritten = retrieve(self.index, vector, searched, k=self._k, settings=self.retrieval)
-            found = retrieve(self.index, literal, cleaned, k=self._k, settings=self.retrieval)
+            rewritten = retrieve(self.index, vector, searched, k=self._k, settings=self.retrieval, topic=topic)
+            found = rewritten if searched == cleaned else retrieve(self.index, literal, cleaned, k=self._k,
+                                                                   settings=self.retrieval, topic=topic)
             hits = merge(rewritten.hits, found.hits, k=self._k)
             answering = self.answering
             quoted = self._passage_quoting(turns[-1].answer)
@@ -102,11 +108,28 @@ class QA:
                     answering = replace(answering, reader_passages=answering.reader_passages + 1)
                 # It is read beside the others, never alone: a follow-up's answer is as often elsewhere.
                 answering = replace(answering, reader_stops=None)
-                (hit,) = score(self.index, vector, rewritten.lexical, [quoted], self.retrieval, titles=rewritten.titles)
-                hits = [replace(hit, score=max(hit.score, hits[0].score))] + [h for h in hits if h.passage_id != quoted]
+                (hit,) = score(self.index, vector, rewritten.lexical, [quoted], self.retrieval,
+                               titles=rewritten.titles, topic=rewritten.topic)
+                if searched != cleaned:  # a rewrite leans on the quote itself; "Who is the king?" only on its document
+                    hit = replace(hit, score=max(hit.score, hits[0].score))
+                hits = sorted([hit] + [h for h in hits if h.passage_id != quoted], key=lambda h: -h.score)
             retrieved = rewritten._replace(hits=hits)
             return replace(self._answer(searched, vector, retrieved, answering, asked=cleaned, exclude=past),
-                           question=cleaned, searched=searched)
+                           question=cleaned, searched=searched if searched != cleaned else "")
+
+    def _topic(self, turns: list[Turn], question: str) -> np.ndarray | None:
+        """A follow-up's document prior: 1.0 for each passage of the document the last answered turn
+        quoted, else 0.0; None when no earlier quote is found, or when the follow-up names another
+        document's title ("And what about India?" after a question about Nepal changes the topic)."""
+        if not self.retrieval.topic_weight:
+            return None
+        quoted = next((p for p in (self._passage_quoting(t.answer) for t in reversed(turns)) if p is not None), None)
+        if quoted is None:
+            return None
+        named = self.index.title_scores(question)
+        if named.max() > 0 and named[quoted] < named.max():
+            return None
+        return self.index.same_document(quoted)
 
     def _passage_quoting(self, quote: str) -> int | None:
         """The passage an earlier answer quoted (found by its words, then checked verbatim)."""

@@ -36,6 +36,7 @@ class RetrievalSettings:
     lexical_weight: float = 0.6
     sentence_weight: float = 1.0
     title_weight: float = 0.0  # the document title's prior (see retrieval)
+    topic_weight: float = 0.0  # a follow-up's prior for the document the conversation is about
 
     def __post_init__(self) -> None:
         _check(self, ("candidates",))

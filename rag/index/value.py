@@ -47,17 +47,28 @@ class Index:
         return BM25Index([p.labelled(p.text) for p in self.passages], language=language(self.manifest.language))
 
     @cached_property
-    def _titles(self) -> tuple[BM25Index, np.ndarray]:
-        """BM25 over the documents' titles, and passage id -> its document's row there."""
-        sources = list(dict.fromkeys(p.source for p in self.passages))
-        row = {source: i for i, source in enumerate(sources)}
-        titles = BM25Index([self.titles.get(s) or s for s in sources], language=language(self.manifest.language))
-        return titles, np.fromiter((row[p.source] for p in self.passages), dtype=np.int64, count=len(self.passages))
+    def _sources(self) -> list[str]:
+        return list(dict.fromkeys(p.source for p in self.passages))
+
+    @cached_property
+    def document_of(self) -> np.ndarray:
+        """passage id -> its document's number (documents numbered in the order of their passages)."""
+        row = {source: i for i, source in enumerate(self._sources)}
+        return np.fromiter((row[p.source] for p in self.passages), dtype=np.int64, count=len(self.passages))
+
+    @cached_property
+    def _titles(self) -> BM25Index:
+        """BM25 over the documents' titles (row i: document number i)."""
+        return BM25Index([self.titles.get(s) or s for s in self._sources], language=language(self.manifest.language))
+
+    def same_document(self, passage_id: int) -> np.ndarray:
+        """passage id -> 1.0 if it is in the same document as `passage_id`, else 0.0."""
+        return (self.document_of == self.document_of[passage_id]).astype(np.float32)
 
     def title_scores(self, question: str) -> np.ndarray:
         """passage id -> the question's BM25 score of its document's title over the best title's (0..1)."""
-        titles, document = self._titles
-        scores = titles.scores(question)
+        document = self.document_of
+        scores = self._titles.scores(question)
         best = float(scores.max()) if len(scores) else 0.0
         return (scores / best)[document].astype(np.float32) if best > 0 else np.zeros(len(document), np.float32)
 
