@@ -54,9 +54,7 @@ def _field(value: dict) -> str:
     for key, sub in value.items():
         key = key.strip()
         label = key.split(":")[-1].strip()
-        if key == "text" and isinstance(sub, str):
-            parts.append(_sentence(sub))
-        elif key == "note" and isinstance(sub, str):
+        if key == "text" and isinstance(sub, str) or key == "note" and isinstance(sub, str):
             parts.append(_sentence(sub))
         elif isinstance(sub, dict) and isinstance(sub.get("text"), str):
             text = _plain(sub["text"])
